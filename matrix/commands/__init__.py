@@ -1,0 +1,1 @@
+"""One module per `trt-matrix` subcommand: argument parsing only; the work is imported lazily."""

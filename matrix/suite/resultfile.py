@@ -1,0 +1,100 @@
+"""Result files: JSON lines, one record per cell, appended and flushed as each cell ends.
+
+Contract: `ResultWriter.write()` makes the record durable before it returns (flush + fsync), so a
+killed run keeps every finished cell. `read()` returns the records of a file and tolerates the one
+torn line a kill can leave at the end; any other bad line is an error naming file and line.
+`done_ids()` is what `--resume` skips. Runs on Python 3.8, standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Union
+
+from matrix.suite.schema import CellResult, dumps, validation_errors
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class ResultFileError(Exception):
+    """A results file that cannot be read as records (named, with the line)."""
+
+
+class ResultWriter:
+    """Appends records to one JSONL file; safe to reopen (resume) and to share by phase."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._repair_tail()
+
+    def _repair_tail(self) -> None:
+        # A run killed mid-write leaves a line without its newline: cut it, so that appends start clean.
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb+") as handle:
+            data = handle.read()
+            if data.endswith(b"\n"):
+                return
+            cut = data.rfind(b"\n") + 1
+            handle.truncate(cut)
+
+    def write(self, result: CellResult) -> None:
+        problems = validation_errors(result.to_json())
+        if problems:
+            raise ValueError(
+                "refusing to write an invalid record for {}: {}".format(result.cell_id, "; ".join(problems))
+            )
+        line = dumps(result) + "\n"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def read(path: PathLike) -> list[CellResult]:
+    """Records of one file, in file order. A torn last line (no newline) is ignored."""
+    path = Path(path)
+    try:
+        data = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    lines = data.split("\n")
+    torn_tail = not data.endswith("\n")
+    out: list[CellResult] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if torn_tail and number == len(lines):
+            break  # the record being written when the run was killed: it never counted
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ResultFileError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise ResultFileError(f"{path}:{number}: a record must be a JSON object")
+        problems = validation_errors(record)
+        if problems:
+            raise ResultFileError("{}:{}: {}".format(path, number, "; ".join(problems)))
+        out.append(CellResult.from_json(record))
+    return out
+
+
+def done_ids(path: PathLike) -> set[str]:
+    """Cell ids already recorded in a file (what `--resume` skips)."""
+    return {r.cell_id for r in read(path)}
+
+
+def latest_by_cell(results: list[CellResult]) -> dict[str, CellResult]:
+    """The last record of each cell (a resumed cell that was re-run replaces its older record)."""
+    out: dict[str, CellResult] = {}
+    for result in results:
+        out[result.cell_id] = result
+    return out
+
+
+def result_file_name(release: str, phase: int) -> str:
+    """`trt86.p1.jsonl`: one file per image and phase (`host.p0.jsonl` for the host's tier 0)."""
+    return f"{release}.p{phase}.jsonl"

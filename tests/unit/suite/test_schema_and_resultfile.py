@@ -1,0 +1,91 @@
+"""Records: the schema accepts what the writer writes, and a killed run loses nothing finished."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matrix import results
+from matrix.suite import resultfile
+from matrix.suite.schema import CellResult, LogLine, validation_errors
+
+
+def make(
+    cell_id: str = "serialize:trt86>trt86:retinaface-mnet:fp32:onnx", status: str = "pass", reason: str = ""
+) -> CellResult:
+    check, pair, model, precision, variant = cell_id.split(":")
+    producer, consumer = pair.split(">")
+    return CellResult(
+        run_id="r1",
+        cell_id=cell_id,
+        check=check,
+        producer=producer,
+        consumer=consumer,
+        model=model,
+        precision=precision,
+        variant=variant,
+        phase=1,
+        tier=2,
+        status=status,
+        reason=reason,
+        api_path=("build_serialized_network",),
+        log=(LogLine("error", "x <b>"),),
+    )
+
+
+def test_a_written_record_validates_against_the_json_schema() -> None:
+    record = make().to_json()
+    assert validation_errors(record) == []
+    assert results.schema_errors(record) == []
+    assert CellResult.from_json(record) == make()
+
+
+def test_unknown_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown status"):
+        make(status="ok")
+
+
+def test_not_run_needs_a_reason_in_both_validators() -> None:
+    record = make(status="skip").to_json()
+    assert "needs a reason" in " ".join(validation_errors(record))
+    assert results.schema_errors(record)
+
+
+def test_writer_refuses_an_invalid_record(tmp_path: Path) -> None:
+    writer = resultfile.ResultWriter(tmp_path / "a.jsonl")
+    with pytest.raises(ValueError, match="refusing"):
+        writer.write(make(status="skip"))
+
+
+def test_torn_last_line_is_ignored_and_repaired(tmp_path: Path) -> None:
+    path = tmp_path / "trt86.p1.jsonl"
+    writer = resultfile.ResultWriter(path)
+    writer.write(make())
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('{"schema": "trt-matrix.cell/1", "cell_')  # killed mid-write
+    assert [r.cell_id for r in resultfile.read(path)] == [make().cell_id]
+    resumed = resultfile.ResultWriter(path)
+    resumed.write(make("serialize:trt86>trt86:yolov5s:fp32:onnx"))
+    assert len(resultfile.read(path)) == 2
+    assert resultfile.done_ids(path) == {make().cell_id, "serialize:trt86>trt86:yolov5s:fp32:onnx"}
+
+
+def test_a_corrupt_middle_line_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(resultfile.__name__ + "\n" + "{}\n", encoding="utf-8")
+    with pytest.raises(resultfile.ResultFileError, match=r"x.jsonl:1"):
+        resultfile.read(path)
+
+
+def test_merge_collapses_duplicates_and_reports_conflicts() -> None:
+    a = make()
+    same = a.replace(run_id="r2", duration_s=3.0)
+    other = make(status="fail", reason="Version tag does not match")
+    merged = results.merge([a, same, make("serialize:trt86>trt86:yolov5s:fp32:onnx")])
+    assert len(merged.results) == 2 and merged.duplicates == 1 and not merged.conflicts
+    clash = results.merge([a, other])
+    assert not clash.results
+    assert len(clash.conflicts) == 1 and "pass" in clash.conflicts[0].describe()
+    again = results.merge(list(merged.results) + list(merged.results))
+    assert [r.cell_id for r in again.results] == [r.cell_id for r in merged.results]
