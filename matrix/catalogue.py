@@ -233,9 +233,7 @@ def _release(path: Path, index: int, table: Any) -> Release:
     ccs = entry.texts("compute_capabilities", _CC, required=True, example="8.6")
     sources_table = table.get("sources")
     if not isinstance(sources_table, dict):
-        raise entry.fail(
-            "sources", "missing: a [release.sources] table with a URL for each of " + ", ".join(FACTS)
-        )
+        raise entry.fail("sources", "missing: a [release.sources] table with a URL for each of " + ", ".join(FACTS))
     sources = _Entry(path, f"release {release_id!r} (entry {index}) sources", sources_table)
     for fact in FACTS:
         sources.text(fact, re.compile(r"^https://\S+$"), example="https://...")
@@ -296,9 +294,7 @@ def parse(text: str, path: Path) -> Catalogue:
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
-            raise UserError(
-                f"{path}: [suite]: field 'pip': {requirement!r} is not a requirement: {exc}"
-            ) from None
+            raise UserError(f"{path}: [suite]: field 'pip': {requirement!r} is not a requirement: {exc}") from None
     return Catalogue(path=path, releases=releases, suite_pip=tuple(pip))
 
 

@@ -22,9 +22,7 @@ from matrix.suite import resultfile
 from matrix.suite.schema import CellResult, load_schema
 
 # Fields that differ between two runs of the same cell without the outcome differing.
-VOLATILE = frozenset(
-    {"run_id", "duration_s", "started_at", "finished_at", "measurements", "bom", "where", "log"}
-)
+VOLATILE = frozenset({"run_id", "duration_s", "started_at", "finished_at", "measurements", "bom", "where", "log"})
 
 
 @functools.cache
@@ -61,9 +59,7 @@ def load(dirs: Sequence[Path]) -> list[CellResult]:
         try:
             records = resultfile.read(path)
         except resultfile.ResultFileError as exc:
-            raise UserError(
-                f"{exc}; the file is not a trt-matrix results file, or it was edited by hand"
-            ) from None
+            raise UserError(f"{exc}; the file is not a trt-matrix results file, or it was edited by hand") from None
         for number, record in enumerate(records, start=1):
             problems = schema_errors(record.to_json())
             if problems:

@@ -47,145 +47,42 @@ class CheckSpec:
     doc: str = ""
 
 
+# fmt: off
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec(
-        "model",
-        0,
-        "host",
-        MODELS,
-        ("fp32",),
-        ("onnx",),
-        doc="ONNX builds, passes onnx.checker, runs in ONNX Runtime with non-degenerate outputs",
-    ),
-    CheckSpec(
-        "qdq",
-        0,
-        "host",
-        INT8_MODELS,
-        ("int8",),
-        ("ort",),
-        doc="explicit Q/DQ model from ONNX Runtime's static quantizer, accuracy against FP32",
-    ),
-    CheckSpec(
-        "api",
-        0,
-        "host",
-        None,
-        (NO_PRECISION,),
-        ("adapter-paths",),
-        doc="every API path the adapter selects resolves against this release's real bindings",
-    ),
-    CheckSpec(
-        "toolchain",
-        1,
-        "tensorrt",
-        None,
-        (NO_PRECISION,),
-        ("version",),
-        doc="trtexec and the Python module report the same release",
-    ),
-    CheckSpec(
-        "toolchain",
-        1,
-        "gpu",
-        ("retinaface-mnet",),
-        ("fp32",),
-        ("trtexec-to-python", "python-to-trtexec"),
-        doc="a plan built by trtexec loads in Python, and the reverse",
-    ),
-    CheckSpec(
-        "serialize",
-        1,
-        "gpu",
-        MODELS,
-        ("fp32", "fp16"),
-        ("onnx", "legacy", "vc", "hc"),
-        doc="build_serialized_network from ONNX; the legacy build_engine; version- and hardware-compatible",
-    ),
-    CheckSpec(
-        "serialize",
-        1,
-        "gpu",
-        NETDEF_MODELS,
-        ("fp32",),
-        ("netdef",),
-        doc="tensorrtx-style network definition from .wts weights",
-    ),
-    CheckSpec(
-        "destroy-order",
-        1,
-        "gpu",
-        ("retinaface-mnet",),
-        ("fp32",),
-        (
-            "py-right",
-            "py-builder-first",
-            "py-runtime-first",
-            "py-build-engine-with-config",
-            "cpp-right",
-            "cpp-builder-first",
-            "cpp-runtime-first",
-        ),
-        doc="wrong and right destruction orders; the API-usage log line; whether the plan stays valid",
-    ),
-    CheckSpec(
-        "int8",
-        1,
-        "gpu",
-        INT8_MODELS,
-        ("int8",),
-        ("entropy2", "minmax", "cache-reuse", "qdq"),
-        doc="implicit calibration, cache reuse (batches counted), explicit Q/DQ; accuracy against FP32",
-    ),
-    CheckSpec(
-        "int8",
-        1,
-        "gpu",
-        ("retinaface-mnet",),
-        ("int8",),
-        ("decode-plugin", "decode-plugin-fp32"),
-        doc="RetinaFace with its decode plugin inside the network, calibrated; plugin pinned to FP32",
-    ),
-    CheckSpec(
-        "execute",
-        1,
-        "gpu",
-        MODELS,
-        ("fp32", "fp16"),
-        ("execute_v2", "execute_async_v3", "execute_async_v2", "thread-context", "thread-no-context"),
-        doc="outputs against ONNX Runtime and against execute_v2; zero/NaN flagged; latency",
-    ),
-    CheckSpec(
-        "deserialize",
-        2,
-        "gpu",
-        MODELS,
-        ("fp32", "fp16"),
-        ("onnx", "vc", "hc"),
-        cross=True,
-        doc="load every producer's plan; classify refusals from the TensorRT log line",
-    ),
-    CheckSpec(
-        "int8-cache",
-        2,
-        "gpu",
-        INT8_MODELS,
-        ("int8",),
-        ("entropy2",),
-        cross=True,
-        doc="a calibration cache made by another release offered to this one",
-    ),
-    CheckSpec(
-        "exchange",
-        2,
-        "nothing",
-        None,
-        (NO_PRECISION,),
-        ("artifacts",),
-        cross=True,
-        doc="the producer's artifacts arrive intact and read-only (harness check)",
-    ),
+    CheckSpec("model", 0, "host", MODELS, ("fp32",), ("onnx",),
+              doc="ONNX builds, passes onnx.checker, runs in ONNX Runtime with non-degenerate outputs"),
+    CheckSpec("qdq", 0, "host", INT8_MODELS, ("int8",), ("ort",),
+              doc="explicit Q/DQ model from ONNX Runtime's static quantizer, accuracy against FP32"),
+    CheckSpec("api", 0, "host", None, (NO_PRECISION,), ("adapter-paths",),
+              doc="every API path the adapter selects resolves against this release's real bindings"),
+    CheckSpec("toolchain", 1, "tensorrt", None, (NO_PRECISION,), ("version",),
+              doc="trtexec, the Python bindings and libnvinfer report the same release"),
+    CheckSpec("toolchain", 1, "gpu", ("retinaface-mnet",), ("fp32",), ("trtexec-to-python", "python-to-trtexec"),
+              doc="a plan built by trtexec loads in Python, and the reverse"),
+    CheckSpec("serialize", 1, "gpu", MODELS, ("fp32", "fp16"), ("onnx", "legacy", "vc", "hc"),
+              doc="build_serialized_network from ONNX; the legacy build_engine; version- and hardware-compatible"),
+    CheckSpec("serialize", 1, "gpu", NETDEF_MODELS, ("fp32",), ("netdef",),
+              doc="tensorrtx-style network definition from .wts weights"),
+    CheckSpec("destroy-order", 1, "gpu", ("retinaface-mnet",), ("fp32",),
+              ("py-right", "py-builder-first", "py-runtime-first", "py-build-engine-with-config"),
+              doc="wrong and right destruction orders in Python; the API-usage log line; plan validity"),
+    CheckSpec("destroy-order", 1, "gpu", None, ("fp32",), ("cpp-right", "cpp-builder-first", "cpp-runtime-first"),
+              doc="the same in C++ (destroy() on 8.x, delete on 10+), a probe compiled in the image"),
+    CheckSpec("int8", 1, "gpu", INT8_MODELS, ("int8",), ("entropy2", "minmax", "cache-reuse", "qdq"),
+              doc="implicit calibration, cache reuse (batches counted), explicit Q/DQ; accuracy against FP32"),
+    CheckSpec("int8", 1, "gpu", ("retinaface-mnet",), ("int8",), ("decode-plugin", "decode-plugin-fp32"),
+              doc="RetinaFace with its decode plugin inside the network, calibrated; plugin pinned to FP32"),
+    CheckSpec("execute", 1, "gpu", MODELS, ("fp32", "fp16"),
+              ("execute_v2", "execute_async_v3", "execute_async_v2", "thread-context", "thread-no-context"),
+              doc="outputs against ONNX Runtime and against execute_v2; zero/NaN flagged; latency"),
+    CheckSpec("deserialize", 2, "gpu", MODELS, ("fp32", "fp16"), ("onnx", "vc", "hc"), cross=True,
+              doc="load every producer's plan; classify refusals from the TensorRT log line"),
+    CheckSpec("int8-cache", 2, "gpu", INT8_MODELS, ("int8",), ("entropy2",), cross=True,
+              doc="a calibration cache made by another release offered to this one"),
+    CheckSpec("exchange", 2, "nothing", None, (NO_PRECISION,), ("artifacts",), cross=True,
+              doc="the producer's artifacts arrive intact and read-only (harness check)"),
 )
+# fmt: on
 CHECK_NAMES = tuple(dict.fromkeys(c.name for c in CHECKS))  # table order
 NEEDS = ("host", "tensorrt", "gpu", "nothing")
 
@@ -288,9 +185,7 @@ def plan(
         for spec in CHECKS:
             if spec.phase != phase:
                 continue
-            spec_models = (
-                (NO_MODEL,) if spec.models is None else tuple(m for m in spec.models if m in chosen_models)
-            )
+            spec_models = (NO_MODEL,) if spec.models is None else tuple(m for m in spec.models if m in chosen_models)
             if phase == 0:
                 pairs: list[tuple[str, str]] = (
                     [(r, r) for r in (api_releases or ())] if spec.name == "api" else [(HOST, HOST)]
@@ -355,9 +250,7 @@ def releases_matching(patterns: Sequence[str], known: Sequence[str]) -> list[str
         return list(known)
     missing = [p for p in patterns if not _matches_any_known(p, known)]
     if missing:
-        raise ValueError(
-            "unknown release id(s) {}; the catalogue has {}".format(", ".join(missing), ", ".join(known))
-        )
+        raise ValueError("unknown release id(s) {}; the catalogue has {}".format(", ".join(missing), ", ".join(known)))
     return [r for r in known if _matches_any(r, patterns)]
 
 

@@ -88,9 +88,7 @@ class CellResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CellResult:
         if data.get("schema") != SCHEMA_ID:
-            raise ValueError(
-                "record schema is {!r}, this reader knows {!r}".format(data.get("schema"), SCHEMA_ID)
-            )
+            raise ValueError("record schema is {!r}, this reader knows {!r}".format(data.get("schema"), SCHEMA_ID))
         kwargs = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
         kwargs["api_path"] = tuple(kwargs.get("api_path", ()))
         kwargs["log"] = tuple(LogLine(str(x["severity"]), str(x["text"])) for x in kwargs.get("log", ()))

@@ -1,0 +1,71 @@
+"""Name the failure a TensorRT log shows, from the recognisers in `log_patterns.json`.
+
+Contract: `classify(lines)` returns the first pattern (in file order) that any line matches, with the
+line itself, or None. `matching(lines, pattern_id)` returns the lines that match one pattern. The
+recognisers are data (exact texts and citations from the research); this is only the matching.
+Runs on Python 3.8.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Iterable
+
+PATTERNS_FILE = Path(__file__).with_name("log_patterns.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class Pattern:
+    id: str
+    regex: re.Pattern[str]
+    meaning: str
+    citation: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    pattern: Pattern
+    line: str
+
+    def describe(self) -> str:
+        return f"{self.pattern.id}: {self.line.strip()}"
+
+
+_CACHE: dict[str, tuple[Pattern, ...]] = {}
+
+
+def patterns() -> tuple[Pattern, ...]:
+    if "all" not in _CACHE:
+        data = json.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
+        _CACHE["all"] = tuple(
+            Pattern(p["id"], re.compile(p["regex"]), p["meaning"], p["citation"]) for p in data["patterns"]
+        )
+    return _CACHE["all"]
+
+
+def by_id(pattern_id: str) -> Pattern:
+    for pattern in patterns():
+        if pattern.id == pattern_id:
+            return pattern
+    raise KeyError(pattern_id)
+
+
+def classify(lines: Iterable[str], only: Iterable[str] | None = None) -> Match | None:
+    """The first recogniser (file order) that matches any line, restricted to `only` ids if given."""
+    texts = list(lines)
+    wanted = set(only) if only is not None else None
+    for pattern in patterns():
+        if wanted is not None and pattern.id not in wanted:
+            continue
+        for line in texts:
+            if pattern.regex.search(line):
+                return Match(pattern, line)
+    return None
+
+
+def matching(lines: Iterable[str], pattern_id: str) -> list[str]:
+    pattern = by_id(pattern_id)
+    return [line for line in lines if pattern.regex.search(line)]

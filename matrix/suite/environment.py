@@ -1,0 +1,182 @@
+"""What this environment can run: TensorRT importable? A CUDA device? trtexec? Said precisely.
+
+Contract: `probe()` inspects the environment in a child process (an `import tensorrt` that aborts
+cannot take the suite down) and returns an `Environment`; `Environment.not_runnable(needs)` gives
+None when a cell with those needs can run here, else the exact reason ("tensorrt not importable:
+libnvinfer.so.8: cannot open shared object file", "no CUDA device: libcuda.so.1 not found: ...").
+The API-introspection stand-in library is recognised and refused: checks never run on it.
+`python -m matrix.suite.environment` prints the probe as JSON. Runs on Python 3.8.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+STANDIN_MARKER = "trt_matrix_standin_marker"
+PROBE_TIMEOUT_S = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    python: str
+    tensorrt_version: str | None
+    tensorrt_error: str | None
+    cuda_devices: list[dict[str, str]]
+    cuda_error: str | None
+    cuda_backend: str | None
+    cuda_driver: int | None
+    cuda_runtime: int | None
+    trtexec: str | None
+
+    def not_runnable(self, needs: str) -> str | None:
+        """None if a cell that needs `needs` ("tensorrt", "gpu", "host", "nothing") can run here."""
+        if needs in ("nothing", "host"):
+            return None
+        missing = []
+        if self.tensorrt_version is None:
+            missing.append("tensorrt not importable: {}".format(self.tensorrt_error or "unknown reason"))
+        if needs == "gpu" and not self.cuda_devices:
+            missing.append("no CUDA device: {}".format(self.cuda_error or "none found"))
+        return "; ".join(missing) or None
+
+    @property
+    def gpu(self) -> dict[str, str] | None:
+        return self.cuda_devices[0] if self.cuda_devices else None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Environment:
+        return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def loaded_standin() -> bool:
+    """True if a library mapped into this process exports the stand-in's marker symbol."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as handle:
+            paths = {line.split()[-1] for line in handle if "libnvinfer" in line and "/" in line}
+    except OSError:
+        return False
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        if hasattr(lib, STANDIN_MARKER):
+            return True
+    return False
+
+
+def _probe_here() -> dict[str, Any]:
+    """Runs in the child: everything guarded, nothing guessed."""
+    out: dict[str, Any] = {"python": "{}.{}.{}".format(*sys.version_info[:3])}
+    try:
+        import tensorrt as trt
+
+        if loaded_standin():
+            out["tensorrt_version"] = None
+            out["tensorrt_error"] = (
+                "this tensorrt links the API-introspection stand-in library, not TensorRT; checks never run on it"
+            )
+        else:
+            out["tensorrt_version"] = str(getattr(trt, "__version__", "")) or None
+            out["tensorrt_error"] = None if out["tensorrt_version"] else "tensorrt has no __version__"
+    except Exception as exc:  # ImportError, OSError from the loader, anything the bindings raise
+        out["tensorrt_version"] = None
+        out["tensorrt_error"] = _short(exc)
+    out["cuda_devices"] = []
+    out["cuda_backend"] = out["cuda_driver"] = out["cuda_runtime"] = None
+    try:
+        from matrix.suite import cuda as cudamod
+
+        cuda = cudamod.load()
+        out["cuda_backend"] = cuda.backend
+        out["cuda_driver"] = cuda.driver_version()
+        out["cuda_runtime"] = cuda.runtime_version()
+        for index in range(cuda.device_count()):
+            major, minor = cuda.compute_capability(index)
+            out["cuda_devices"].append(
+                {
+                    "index": str(index),
+                    "name": cuda.device_name(index),
+                    "compute_capability": f"{major}.{minor}",
+                }
+            )
+        out["cuda_error"] = None
+    except Exception as exc:
+        out["cuda_error"] = _short(exc)
+    out["trtexec"] = find_trtexec()
+    return out
+
+
+def find_trtexec() -> str | None:
+    found = shutil.which("trtexec")
+    if found:
+        return found
+    for candidate in (
+        "/usr/src/tensorrt/bin/trtexec",
+        "/opt/tensorrt/bin/trtexec",
+        "/workspace/tensorrt/bin/trtexec",
+    ):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def probe(python: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> Environment:
+    """Probe in a child process; a crash or hang of the child is itself reported as the reason."""
+    cmd = [python or sys.executable, "-m", "matrix.suite.environment", "--json"]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        reason = f"the environment probe hung for {timeout:.0f} s (importing tensorrt or initialising CUDA)"
+        return Environment(sys.version.split()[0], None, reason, [], reason, None, None, None, None)
+    if proc.returncode != 0:
+        tail = " ".join(proc.stderr.strip().splitlines()[-2:])
+        reason = f"the environment probe died (exit {proc.returncode}): {tail[:300]}"
+        if proc.returncode < 0:
+            reason = f"importing tensorrt or initialising CUDA killed the process with signal {-proc.returncode}"
+        return Environment(sys.version.split()[0], None, reason, [], reason, None, None, None, None)
+    return Environment.from_json(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def trtexec_version(path: str, timeout: float = 60.0) -> str | None:
+    """'8.6.1' from trtexec's banner ('[TensorRT v8601]'), or None when it cannot be read."""
+    try:
+        proc = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return parse_trtexec_banner(proc.stdout + proc.stderr)
+
+
+def parse_trtexec_banner(text: str) -> str | None:
+    """[TensorRT v8601] -> 8.6.1; [TensorRT v100800] -> 10.8.0; [TensorRT v110400] -> 11.4.0."""
+    match = re.search(r"TensorRT v(\d{4,6})\b", text)
+    if not match:
+        return None
+    digits = match.group(1)
+    if len(digits) == 4:  # 8.x: M m p p
+        return f"{int(digits[0])}.{int(digits[1])}.{int(digits[2:])}"
+    return f"{int(digits[:-4])}.{int(digits[-4:-2])}.{int(digits[-2:])}"
+
+
+if __name__ == "__main__":
+    print(json.dumps(_probe_here()))  # noqa: T201 - the probe's output is its interface

@@ -1,0 +1,324 @@
+"""The pytest plugin that turns tests/compat into matrix cells.
+
+Contract: registered by tests/compat/conftest.py. Parametrizes every test that takes `cell` with the
+cells of its check (module constant `CHECK`) from `cells.plan()`, for this environment's release and
+phases. The `run_cell` fixture gates the cell on the environment (a precise `skip` when it cannot
+run), runs it isolated (`isolate.run_isolated`), applies expectations.toml, appends the record to
+<results>/<release>.p<phase>.jsonl before pytest learns the outcome, and then maps it: pass -> pass,
+skip/na -> skipped with the reason, xfail -> xfailed, anything else -> failed. `--trt-resume` skips
+cells already recorded. Options also read TRT_MATRIX_* environment variables (the runner sets them).
+Runs on Python 3.8.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from matrix.suite import cells as cellmod
+from matrix.suite import environment, isolate, resultfile
+from matrix.suite.checks import TARGETS
+from matrix.suite.outcome import CheckContext, Outcome, sha256_file, write_json_atomic
+from matrix.suite.schema import CellResult, LogLine
+
+DEFAULT_TIMEOUT_S = 900.0
+OPTIONS = {
+    # option: (env var, default, help)
+    "release": (
+        "TRT_MATRIX_RELEASE",
+        "local",
+        "release id this environment is (catalogue id; 'local' outside images)",
+    ),
+    "phase": ("TRT_MATRIX_PHASE", "0,1,2", "phases to run: 0 host tier-0 cells, 1 produce, 2 cross-load"),
+    "run-id": ("TRT_MATRIX_RUN_ID", "", "run id recorded in every cell (default: local-<UTC time>)"),
+    "results": ("TRT_MATRIX_RESULTS", "", "results folder (default: results/<run id>)"),
+    "artifacts": (
+        "TRT_MATRIX_ARTIFACTS",
+        "artifacts",
+        "artifacts folder: models/ from the host, <release>/ per producer",
+    ),
+    "models": (
+        "TRT_MATRIX_MODELS",
+        "",
+        "comma-separated models (default: the nightly set; 'all' for every model)",
+    ),
+    "producers": (
+        "TRT_MATRIX_PRODUCERS",
+        "",
+        "phase 2: releases whose artifacts to load (default: all present)",
+    ),
+    "api-releases": (
+        "TRT_MATRIX_API_RELEASES",
+        "",
+        "phase 0: releases whose bindings to introspect (catalogue ids)",
+    ),
+    "timeout": ("TRT_MATRIX_TIMEOUT", str(DEFAULT_TIMEOUT_S), "seconds one cell may run before it is killed"),
+    "where": ("TRT_MATRIX_WHERE", "", "where this runs, recorded in each cell (image name, 'local', 'host')"),
+    "keyword": (
+        "TRT_MATRIX_KEYWORD",
+        "",
+        "comma-separated cell-id selectors (substring or glob; 'not X' excludes)",
+    ),
+}
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("trt-matrix", "trt-matrix cells")
+    for name, (env, default, text) in OPTIONS.items():
+        group.addoption("--trt-" + name, default=None, help=f"{text} [env {env}; default {default!r}]")
+    group.addoption(
+        "--trt-resume",
+        action="store_true",
+        default=None,
+        help="skip cells already in the results files [env TRT_MATRIX_RESUME=1]",
+    )
+
+
+def option(config: Any, name: str) -> str:
+    value = config.getoption("--trt-" + name)
+    if value is None:
+        env, default, _ = OPTIONS[name]
+        value = os.environ.get(env, default)
+    return str(value)
+
+
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+class MatrixSession:
+    """Per pytest session: what to plan, where to write, what is already done."""
+
+    def __init__(self, config: Any) -> None:
+        self.release = option(config, "release")
+        self.phases = [int(p) for p in _csv(option(config, "phase"))]
+        stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        self.run_id = option(config, "run-id") or f"local-{stamp}"
+        self.results = Path(option(config, "results") or os.path.join("results", self.run_id))
+        self.artifacts = Path(option(config, "artifacts")).resolve()
+        models = option(config, "models")
+        self.models = list(cellmod.MODELS) if models == "all" else (_csv(models) or list(cellmod.DEFAULT_MODELS))
+        self.timeout = float(option(config, "timeout"))
+        self.keywords = _csv(option(config, "keyword"))
+        self.api_releases = _csv(option(config, "api-releases"))
+        resume = config.getoption("--trt-resume")
+        self.resume = bool(resume) if resume is not None else os.environ.get("TRT_MATRIX_RESUME") == "1"
+        self.in_image = os.environ.get("TRT_MATRIX_IN_IMAGE") == "1"
+        self.where = option(config, "where") or ("image:" + self.release if self.in_image else "local")
+        producers = _csv(option(config, "producers"))
+        self.producers = producers or self._present_producers()
+        self._env: environment.Environment | None = None
+        self._writers: dict[int, resultfile.ResultWriter] = {}
+        self.done: set[str] = set()
+        if self.resume:
+            for phase in self.phases:
+                self.done |= resultfile.done_ids(self.results / self.file_name(phase))
+        self.recorded = 0
+
+    def _present_producers(self) -> list[str]:
+        found = []
+        if self.artifacts.is_dir():
+            for entry in sorted(self.artifacts.iterdir()):
+                if entry.is_dir() and (entry / "exchange.json").is_file():
+                    found.append(entry.name)
+        if self.release not in found:
+            found.append(self.release)
+        return found
+
+    def file_name(self, phase: int) -> str:
+        return resultfile.result_file_name(cellmod.HOST if phase == 0 else self.release, phase)
+
+    def plan(self) -> list[cellmod.Cell]:
+        return cellmod.plan(
+            [self.release],
+            models=self.models,
+            phases=self.phases,
+            keywords=self.keywords,
+            producers=self.producers,
+            api_releases=self.api_releases,
+        )
+
+    @property
+    def env(self) -> environment.Environment:
+        if self._env is None:
+            self._env = environment.probe()
+        return self._env
+
+    def writer(self, phase: int) -> resultfile.ResultWriter:
+        if phase not in self._writers:
+            self._writers[phase] = resultfile.ResultWriter(self.results / self.file_name(phase))
+        return self._writers[phase]
+
+    def tier(self, cell: cellmod.Cell) -> int:
+        if cell.phase == 0:
+            return 0
+        return 2 if self.in_image else 1
+
+    def bom(self) -> dict[str, Any]:
+        env = self.env
+        gpu = env.gpu or {}
+        return {
+            "tensorrt": env.tensorrt_version,
+            "python": env.python,
+            "cuda_driver": env.cuda_driver,
+            "cuda_runtime": env.cuda_runtime,
+            "gpu": gpu.get("name"),
+            "compute_capability": gpu.get("compute_capability"),
+            "image": os.environ.get("TRT_MATRIX_IMAGE"),
+            "image_id": os.environ.get("TRT_MATRIX_IMAGE_ID"),
+        }
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "trt_check(name): the matrix check a test runs")
+    config._trt_matrix = MatrixSession(config)
+
+
+def pytest_report_header(config: Any) -> list[str]:
+    ms: MatrixSession = config._trt_matrix
+    return [
+        "trt-matrix: release {} phases {} run {} results {} artifacts {}".format(
+            ms.release, ",".join(map(str, ms.phases)), ms.run_id, ms.results, ms.artifacts
+        )
+    ]
+
+
+def pytest_generate_tests(metafunc: Any) -> None:
+    if "cell" not in metafunc.fixturenames:
+        return
+    check = getattr(metafunc.module, "CHECK", None)
+    if check is None:
+        raise pytest.UsageError(f"{metafunc.module.__name__} takes `cell` but sets no CHECK")
+    ms: MatrixSession = metafunc.config._trt_matrix
+    chosen = [c for c in ms.plan() if c.check == check]
+    metafunc.parametrize("cell", chosen, ids=[c.id for c in chosen])
+
+
+def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
+    """Run cells in plan order: every phase-1 cell before phase 2 reads what phase 1 wrote."""
+    ms: MatrixSession = config._trt_matrix
+    order = {c.id: i for i, c in enumerate(ms.plan())}
+
+    def key(item: Any) -> Any:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        cell = params.get("cell")
+        return (0, order.get(cell.id, 0)) if isinstance(cell, cellmod.Cell) else (1, 0)
+
+    items.sort(key=key)
+
+
+def _now() -> str:
+    return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"
+
+
+def _record(ms: MatrixSession, cell: cellmod.Cell, outcome: Outcome, started: str, duration: float) -> CellResult:
+    from matrix.suite import expect
+
+    result = CellResult(
+        run_id=ms.run_id,
+        cell_id=cell.id,
+        check=cell.check,
+        producer=cell.producer,
+        consumer=cell.consumer,
+        model=cell.model,
+        precision=cell.precision,
+        variant=cell.variant,
+        phase=cell.phase,
+        tier=ms.tier(cell),
+        status=outcome.status,
+        reason=outcome.reason or "",
+        signal=outcome.signal,
+        duration_s=round(max(duration, 0.0), 3),
+        api_path=tuple(outcome.api_path),
+        log=tuple(outcome.log),
+        measurements=outcome.measurements,
+        bom=ms.bom() if cell.phase != 0 or cell.check == "api" else {},
+        weights=str(outcome.measurements.get("weights", "")),
+        where=ms.where if cell.phase else "host",
+        started_at=started,
+        finished_at=_now(),
+    )
+    return expect.apply_default(result)
+
+
+def _update_manifest(ms: MatrixSession, outcome: Outcome) -> None:
+    own = ms.artifacts / ms.release
+    own.mkdir(parents=True, exist_ok=True)
+    path = own / "exchange.json"
+    manifest = (
+        json.loads(path.read_text(encoding="utf-8"))
+        if path.is_file()
+        else {"release": ms.release, "tensorrt": ms.env.tensorrt_version, "files": {}}
+    )
+    for rel in outcome.artifacts:
+        target = ms.artifacts / rel
+        if target.is_file():
+            manifest["files"][rel] = sha256_file(target)
+    write_json_atomic(path, manifest)
+
+
+def _fault(ms: MatrixSession) -> None:
+    """Harness self-test hook: TRT_MATRIX_FAULT=crash:N or hang:N after N recorded cells."""
+    spec = os.environ.get("TRT_MATRIX_FAULT", "")
+    if not spec:
+        return
+    kind, _, count = spec.partition(":")
+    if ms.recorded < int(count or 0):
+        return
+    if kind == "crash":
+        os.kill(os.getpid(), signal.SIGABRT)
+    elif kind == "hang":
+        while True:
+            time.sleep(60)
+
+
+@pytest.fixture
+def run_cell(request: Any) -> Callable[[cellmod.Cell], CellResult]:
+    ms: MatrixSession = request.config._trt_matrix
+
+    def runner(cell: cellmod.Cell) -> CellResult:
+        if cell.id in ms.done:
+            pytest.skip(f"already recorded in {ms.results} (--trt-resume)")
+        _fault(ms)
+        started, t0 = _now(), time.monotonic()
+        if cell.phase == 1 and ms.release != cellmod.HOST:
+            _update_manifest(ms, Outcome("pass"))  # exists even if no cell writes anything
+        reason = ms.env.not_runnable(cell.needs)
+        if reason is not None:
+            outcome = Outcome("skip", reason)
+        else:
+            ctx_scratch = Path(tempfile.mkdtemp(prefix="trt-matrix-scratch-"))
+            ctx = CheckContext(cell, ms.release, ms.artifacts, ctx_scratch, {"timeout": ms.timeout})
+            outcome = isolate.run_isolated(TARGETS[cell.check], ctx, ms.timeout)
+        result = _record(ms, cell, outcome, started, time.monotonic() - t0)
+        ms.writer(cell.phase).write(result)
+        ms.recorded += 1
+        if outcome.artifacts:
+            _update_manifest(ms, outcome)
+        _report(result)
+        return result
+
+    return runner
+
+
+def _report(result: CellResult) -> None:
+    status, reason = result.status, result.reason
+    if status == "pass":
+        return
+    if status in ("skip", "na"):
+        pytest.skip(f"{status}: {reason}")
+    if status == "xfail":
+        cite = (result.expectation or {}).get("citation", "")
+        pytest.xfail(f"{reason} [{cite}]")
+    lines = [reason] + [f"  [{x.severity}] {x.text}" for x in result.log[:8] if isinstance(x, LogLine)]
+    if status == "xpass":
+        lines.insert(0, "XPASS: expected to fail ({}) but passed".format((result.expectation or {}).get("id")))
+    pytest.fail("{}: {}".format(status, "\n".join(lines)), pytrace=False)

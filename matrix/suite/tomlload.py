@@ -1,0 +1,27 @@
+"""Read a TOML file on Python 3.8 to 3.14: tomllib when there, tomli otherwise (the images install it).
+
+Contract: `load(path)` returns the parsed dict or raises `ValueError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def load(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib as toml
+    else:
+        try:
+            import tomli as toml
+        except ImportError:
+            raise ValueError(
+                "{}: reading TOML on Python {}.{} needs tomli (pip install tomli)".format(path, *sys.version_info[:2])
+            ) from None
+    try:
+        data: dict[str, Any] = toml.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, toml.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return data

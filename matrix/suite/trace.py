@@ -1,0 +1,45 @@
+"""The record a check leaves in its process: API path taken and loggers made.
+
+Contract: `take(name)` appends to the API path of the running check; `register(logger)` remembers a
+recording logger. The worker reads both when the check returns or raises, so a crash-free failure
+still reports which path it took and what TensorRT logged. One check per process: no reset needed
+outside tests. Runs on Python 3.8.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matrix.suite.schema import LogLine
+
+API_PATH: list[str] = []
+LOGGERS: list[Any] = []
+EXTRA_LOG: list[LogLine] = []
+
+
+def take(name: str) -> None:
+    if not API_PATH or API_PATH[-1] != name:
+        API_PATH.append(name)
+
+
+def register(logger: Any) -> Any:
+    LOGGERS.append(logger)
+    return logger
+
+
+def note(text: str, severity: str = "harness") -> None:
+    """A line from the harness itself (a compiler's error, a subprocess's stderr)."""
+    EXTRA_LOG.append(LogLine(severity, text))
+
+
+def all_lines() -> list[LogLine]:
+    lines: list[LogLine] = []
+    for logger in LOGGERS:
+        lines.extend(getattr(logger, "lines", []))
+    return lines + list(EXTRA_LOG)
+
+
+def reset() -> None:
+    del API_PATH[:]
+    del LOGGERS[:]
+    del EXTRA_LOG[:]

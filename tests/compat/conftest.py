@@ -1,0 +1,8 @@
+"""The compatibility suite: every test here is a family of matrix cells (matrix/suite/plugin.py).
+
+Runs unchanged in every release image (`trt-matrix run`), locally (`nox -s trt86 -- --local`), and
+here with no GPU: then every GPU cell is reported as not run, with the reason, and the tier-0 cells
+run. See `pytest tests/compat --help` under "trt-matrix cells" for the options.
+"""
+
+pytest_plugins = ["matrix.suite.plugin"]

@@ -1,0 +1,15 @@
+"""deserialize cells: phase 2: load every producer's plans.
+
+The check itself is matrix/suite/checks (or matrix/hostchecks for tier 0); each cell runs in its own
+process and its record is written before this test reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHECK = "deserialize"
+
+
+def test_deserialize(cell: Any, run_cell: Any) -> None:
+    run_cell(cell)

@@ -1,0 +1,15 @@
+"""toolchain cells: trtexec, the bindings and libnvinfer agree; plans travel between them.
+
+The check itself is matrix/suite/checks (or matrix/hostchecks for tier 0); each cell runs in its own
+process and its record is written before this test reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHECK = "toolchain"
+
+
+def test_toolchain(cell: Any, run_cell: Any) -> None:
+    run_cell(cell)
