@@ -188,7 +188,10 @@ class _CudaPythonRuntime:
         self.rt = rt
 
     def _run(self, name: str, *args: Any) -> tuple[Any, ...]:
-        result = getattr(self.rt, name)(*[_py(a) for a in args])
+        values = [_py(a) for a in args]
+        if name in ("cudaMemcpy", "cudaMemcpyAsync"):
+            values[3] = self.rt.cudaMemcpyKind(values[3])  # cuda-python wants the enum, not an int
+        result = getattr(self.rt, name)(*values)
         result = result if isinstance(result, tuple) else (result,)
         if int(result[0]) != 0:
             _, text = self.rt.cudaGetErrorString(result[0])
