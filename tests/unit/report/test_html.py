@@ -23,7 +23,7 @@ from matrix.suite.expect import apply_all
 from matrix.suite.schema import LogLine
 from tests.unit.report.sample_runs import three_release_run
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y chromium)"
 )
