@@ -61,7 +61,7 @@ VERSION_TAG = (
     "stdVersionRead == serializationVersion failed.Version tag does not match. Note: Current Version: {cur}, "
     "Serialized Engine Version: {old})"
 )
-TAGS = {"trt86": 228, "trt10": 239, "trt11": 241}
+TAGS = {"trt84": 213, "trt85": 220, "trt86": 228, "trt100": 237, "trt10": 239, "trt11": 241}  # planted values
 BUILDER = (
     "3: [builder.cpp::~Builder::341] Error Code 3: API Usage Error (Parameter check failed at: "
     "builder.cpp::~Builder::341, condition: mObjectCounter.use_count() == 1. Destroying a builder object "
