@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from matrix.report.model import TIERS, Report
+from matrix.report.model import TIERS, Report, is_synthetic
 from matrix.report.style import ABSENT, STYLES, legend
 from matrix.suite.cells import CHECKS, HOST, NO_MODEL
 from matrix.suite.schema import CellResult
@@ -60,6 +60,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.tests["synthetic"] = is_synthetic
     env.filters["anchor"] = anchor
     env.filters["safe_url"] = safe_url
     env.filters["measure"] = measure

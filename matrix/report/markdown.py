@@ -76,6 +76,12 @@ def _header(report: Report) -> list[str]:
     )
     out.append("")
     out.append("Tiers: " + ("; ".join(TIERS.get(t, f"tier {t}") for t in report.tiers) or "none"))
+    out.append("")
+    machines = [
+        f"{rel.id}: {rel.gpu or 'no GPU named'}" + (f" on {', '.join(rel.machines)}" if rel.machines else "")
+        for rel in report.releases
+    ]
+    out.append("Machines: " + md("; ".join(machines)))
     if report.synthetic_models:
         out += [
             "",

@@ -46,6 +46,14 @@ class ReleaseInfo:
     bom: tuple[tuple[str, str], ...]
     machines: tuple[str, ...]
 
+    @property
+    def gpu(self) -> str:
+        """'NVIDIA H100 80GB HBM3 (compute 9.0)' from the BOM, or '' when it names no GPU."""
+        bom = dict(self.bom)
+        name = next((bom[k] for k in ("gpu", "gpu_name", "device") if bom.get(k)), "")
+        cc = next((bom[k] for k in ("compute_capability", "sm", "cc") if bom.get(k)), "")
+        return f"{name} (compute {cc})" if name and cc else name
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Summary:

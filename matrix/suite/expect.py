@@ -2,8 +2,9 @@
 
 Contract: `parse(data)` turns already-parsed `expectations.toml` data into `Expectation` objects or
 raises `ExpectationError` naming the entry and field. `apply(result, expectations)` returns the
-record with the expectation applied: an expected failure becomes `xfail`, a strict expected failure
-that passed becomes `xpass`, an expected `na`/`skip` keeps its status and gains the citation.
+record with the expectation applied: an expected failure becomes `xfail`, a selected cell that
+passed where a strict entry expected otherwise becomes `xpass`, an expected `na`/`skip` keeps its
+status and gains the citation. The record keeps `{id, citation, reason, observed}`.
 Applying is idempotent (a record already carrying an expectation is first restored to what was
 observed). Runs inside the oldest images: Python 3.8, standard library only.
 """
