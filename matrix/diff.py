@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from matrix.report.style import LOUDNESS
 from matrix.suite.schema import CellResult
 
 FAILED_BEFORE = frozenset({"fail", "xfail", "crash", "timeout"})
@@ -77,10 +78,9 @@ class Diff:
 
 def _latest(records: Sequence[CellResult]) -> dict[str, CellResult]:
     """One record per cell: the loudest when inputs disagree (a diff must not hide a failure)."""
-    loud = ("crash", "timeout", "fail", "xpass", "infra_error", "xfail", "pass", "na", "skip")
     out: dict[str, CellResult] = {}
     for r in records:
-        if r.cell_id not in out or loud.index(r.status) < loud.index(out[r.cell_id].status):
+        if r.cell_id not in out or LOUDNESS.index(r.status) < LOUDNESS.index(out[r.cell_id].status):
             out[r.cell_id] = r
     return out
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from matrix.catalogue import Catalogue
 from matrix.report.apidiff import ApiChanges
-from matrix.report.style import PROBLEMS, worst
+from matrix.report.style import LOUDNESS, PROBLEMS, worst
 from matrix.results import Conflict, merge
 from matrix.suite import cells
 from matrix.suite.schema import STATUSES, CellResult
@@ -174,11 +174,8 @@ def _merged(records: Sequence[CellResult]) -> tuple[list[CellResult], tuple[Conf
     merged = merge(records)
     kept = list(merged.results)
     for conflict in merged.conflicts:  # shown loudly; the grid shows the loudest of the records
-        kept.append(min(conflict.records, key=lambda r: _LOUD.index(r.status)))
+        kept.append(min(conflict.records, key=lambda r: LOUDNESS.index(r.status)))
     return kept, merged.conflicts
-
-
-_LOUD = ("xpass", "crash", "timeout", "fail", "infra_error", "xfail", "pass", "na", "skip")
 
 
 def _bom(records: Sequence[CellResult]) -> tuple[tuple[str, str], ...]:
