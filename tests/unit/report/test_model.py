@@ -1,0 +1,81 @@
+"""The report model: ordering, table, grids, conflicts and the accounting of what did not run."""
+
+from __future__ import annotations
+
+from matrix import catalogue, expectations
+from matrix.report import model
+from matrix.suite import cells
+from matrix.suite.expect import apply_all
+from matrix.suite.schema import CellResult
+from tests.unit.report.sample_runs import three_release_run
+
+
+def build(records: list[CellResult]) -> model.Report:
+    return model.build(records, catalogue.load(), generated_at="t", inputs=["x"], expectations="e")
+
+
+def test_rows_are_host_then_catalogue_order_and_cells_follow_the_check_table() -> None:
+    report = build(list(reversed(three_release_run())))
+    assert [r.id for r in report.releases] == [cells.HOST, "trt86", "trt10", "trt11"]
+    checks = [r.check for r in report.results]
+    assert checks == sorted(checks, key=cells.CHECK_NAMES.index)
+    assert report.checks == cells.CHECK_NAMES
+
+
+def test_table_counts_add_up_to_every_record() -> None:
+    records = apply_all(three_release_run(), expectations.load())
+    report = build(records)
+    assert sum(sum(s.counts.values()) for s in report.table.values()) == len(records)
+    assert report.table[("trt86", "execute")].worst == "crash"
+    assert report.table[("trt10", "deserialize")].worst == "xpass"
+    assert report.table[("trt11", "serialize")].counts == {"skip": 26}
+
+
+def test_grids_cover_every_cross_cell_once() -> None:
+    records = three_release_run()
+    report = build(records)
+    cross = [r for r in records if r.check in model.CROSS_CHECKS]
+    assert sum(len(g.cells) for g in report.grids) == len(cross)
+    grid = next(g for g in report.grids if g.key == "deserialize-yolov5s-fp16-hc")
+    assert grid.producers == grid.consumers == ("trt86", "trt10", "trt11")
+    assert grid.cells[("trt86", "trt10")].status == "pass"
+
+
+def test_conflicting_records_are_kept_and_the_louder_one_shown() -> None:
+    records = three_release_run()
+    target = records[-1]
+    report = build([*records, target.replace(status="crash", signal="SIGSEGV", where="other-runner")])
+    assert [c.cell_id for c in report.conflicts] == [target.cell_id]
+    shown = next(r for r in report.results if r.cell_id == target.cell_id)
+    assert shown.status == "crash" and len(report.results) == len(records)
+
+
+def test_duplicate_records_from_two_inputs_merge_silently() -> None:
+    records = three_release_run()
+    assert len(build(records + records).results) == len(records)
+
+
+def test_not_run_accounting() -> None:
+    records = [r for r in three_release_run() if not (r.consumer == "trt86" and r.check == "toolchain")]
+    report = build(records)
+    assert [rid for rid, _ in report.missing_releases] == ["trt84", "trt85", "trt100"]
+    assert [(a.release, a.check, a.count) for a in report.absent] == [("trt86", "toolchain", 3)]
+    top = report.not_run_reasons[0]
+    assert (top.status, top.count) == ("skip", 173) and "no CUDA device" in top.reason
+
+
+def test_a_release_with_only_api_cells_is_said_to_be_tier_0_only() -> None:
+    records = [r for r in three_release_run() if r.consumer != "trt11" or r.check == "api"]
+    report = build(records)
+    assert ("trt11", "tier 0 only (API surface from its bindings); none of its GPU cells ran") in (
+        report.missing_releases
+    )
+
+
+def test_weights_labels_and_synthetic_models() -> None:
+    report = build(three_release_run())
+    assert report.synthetic_models == ("scrfd-500m", "yolov5s")
+    assert (
+        "retinaface-mnet",
+        "pretrained: mobilenet0.25_Final.pth (biubug6/Pytorch_Retinaface)",
+    ) in report.weights
