@@ -219,6 +219,19 @@ def _now() -> str:
     return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"
 
 
+EXPECTATIONS_FILE = Path(__file__).resolve().parents[1] / "expectations.toml"
+_EXPECTATIONS: list[Any] = []
+
+
+def expectations() -> list[Any]:
+    """matrix/expectations.toml, parsed once per session (the images read it from the mounted repo)."""
+    if not _EXPECTATIONS:
+        from matrix.suite import expect, tomlload
+
+        _EXPECTATIONS.extend(expect.parse(tomlload.load(EXPECTATIONS_FILE)))
+    return _EXPECTATIONS
+
+
 def _record(ms: MatrixSession, cell: cellmod.Cell, outcome: Outcome, started: str, duration: float) -> CellResult:
     from matrix.suite import expect
 
@@ -246,7 +259,7 @@ def _record(ms: MatrixSession, cell: cellmod.Cell, outcome: Outcome, started: st
         started_at=started,
         finished_at=_now(),
     )
-    return expect.apply_default(result)
+    return expect.apply(result, expectations())
 
 
 def _update_manifest(ms: MatrixSession, outcome: Outcome) -> None:

@@ -141,7 +141,14 @@ def test_a_worker_thread_does_not_have_the_explicit_context(cuda: cudamod.Cuda) 
         seen = _in_thread(cuda.ctx_current)
         assert "error" not in seen, seen
         assert seen["value"] != ctx
-        pushed = _in_thread(lambda: (cuda.ctx_push(ctx), cuda.ctx_current(), cuda.ctx_pop())[1])
+        def pushed_then_read() -> int:
+            cuda.ctx_push(ctx)
+            try:
+                return cuda.ctx_current()
+            finally:
+                cuda.ctx_pop()
+
+        pushed = _in_thread(pushed_then_read)
         assert pushed["value"] == ctx
     finally:
         cuda.ctx_destroy(ctx)
