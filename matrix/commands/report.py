@@ -78,43 +78,67 @@ def generated_at() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    for line in render(
+        args.results,
+        args.out,
+        catalogue_path=args.catalogue,
+        expectations_path=args.expectations,
+        no_expectations=args.no_expectations,
+        api_surface=args.api_surface,
+        image_base=args.image_base,
+    ):
+        print(line)
+    return 0
+
+
+def render(
+    results: list[Path],
+    out: Path,
+    *,
+    catalogue_path: Path | None = None,
+    expectations_path: Path | None = None,
+    no_expectations: bool = False,
+    api_surface: Path | None = None,
+    image_base: str = "",
+) -> list[str]:
+    """Write the report for `results` into `out`; returns the summary lines (also used by `run`)."""
     from matrix import catalogue, expectations
     from matrix.errors import UserError
     from matrix.report import apidiff, inputs, model, write_all
     from matrix.report.style import STYLES
     from matrix.suite.expect import apply_all
 
-    cat = catalogue.load(args.catalogue)
-    records = inputs.load(args.results)
+    cat = catalogue.load(catalogue_path)
+    records = inputs.load(results)
     if not records:
         raise UserError(
-            f"no result records in {', '.join(map(str, args.results))}: run 'trt-matrix run' first, "
+            f"no result records in {', '.join(map(str, results))}: run 'trt-matrix run' first, "
             "or name the folder it wrote"
         )
-    if args.no_expectations:
+    if no_expectations:
         note = "as recorded (--no-expectations)"
     else:
-        entries = expectations.load(args.expectations)
+        entries = expectations.load(expectations_path)
         records = apply_all(records, entries)
-        source = args.expectations or "matrix/expectations.toml"
+        source = expectations_path or "matrix/expectations.toml"
         note = f"{source} ({len(entries)} entries, applied at report time)"
-    api = apidiff.load(args.api_surface, cat.ids) if args.api_surface else None
+    api = apidiff.load(api_surface, cat.ids) if api_surface else None
     report = model.build(
         records,
         cat,
         generated_at=generated_at(),
-        inputs=[str(p) for p in args.results],
+        inputs=[str(p) for p in results],
         expectations=note,
         api_changes=api,
     )
-    written = write_all(report, args.out, image_base=args.image_base)
+    written = write_all(report, out, image_base=image_base)
     counts = ", ".join(f"{STYLES[s].symbol} {n} {STYLES[s].label}" for s, n in report.counts.items())
-    print(f"report: {len(report.results)} cells ({counts}) -> {args.out}/index.html ({len(written)} files)")
+    lines = [f"report: {len(report.results)} cells ({counts}) -> {out}/index.html ({len(written)} files)"]
     if report.xpasses:
-        print(
+        lines.append(
             f"report: XPASS: {len(report.xpasses)} cell(s) passed where a known issue expects a failure: "
             + ", ".join(r.cell_id for r in report.xpasses[:5])
         )
     if report.conflicts:
-        print(f"report: {len(report.conflicts)} conflicting record(s); see index.html")
-    return 0
+        lines.append(f"report: {len(report.conflicts)} conflicting record(s); see index.html")
+    return lines

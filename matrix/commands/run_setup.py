@@ -1,0 +1,161 @@
+"""Everything `trt-matrix run` decides before the first cell, and what it prints after the last.
+
+Contract: `prepare(args, selection)` picks the tier (and says why), the run id and folders, builds
+the images and reads their bills of materials (docker mode), exports the models the cells need, and
+returns the runner's options; every problem a user can fix is a UserError. `finish()` renders the
+report and returns the summary lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from matrix import gpus as gpumod
+from matrix import runner as runmod
+from matrix.commands.selection import Selection, default_run_id
+from matrix.errors import UserError
+from matrix.suite import cells as cellmod
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Setup:
+    options: runmod.RunOptions
+    client: Any
+    report_dir: Path | None
+
+
+def _mode(args: argparse.Namespace, chosen: Selection) -> tuple[runmod.Mode, str, Any, gpumod.GpuReport]:
+    report = gpumod.discover()
+    gpu_text = (f"{report.count} GPU(s): " + ", ".join(g.name for g in report.gpus)) if report.count else report.reason
+    if args.mode == "host":
+        return "host", "--host-only", None, report
+    if args.mode == "local":
+        if len(chosen.releases) != 1:
+            raise UserError("--local runs one release, the TensorRT in this Python: name it with --only ID")
+        return "local", f"this Python's TensorRT (--local); {gpu_text}", None, report
+    if args.mode == "docker":
+        from matrix import docker_env
+
+        client = docker_env.connect()
+        return "docker", f"Docker (--docker); {gpu_text}", client, report
+    if not report.count:
+        return "host", f"{report.reason}, so only tier 0 runs here", None, report
+    try:
+        from matrix import docker_env
+
+        client = docker_env.connect()
+    except UserError as exc:
+        return "host", f"{gpu_text}, but Docker is not usable ({exc}); try --local with a TensorRT in this Python", None, report
+    ok, why = gpumod.docker_gpu_support(client)
+    if ok:
+        return "docker", f"Docker with the NVIDIA runtime; {gpu_text}", client, report
+    return "host", f"{gpu_text}, but {why}", None, report
+
+
+def _run_id(args: argparse.Namespace) -> str:
+    if args.run_id:
+        return str(args.run_id)
+    if args.resume:
+        runs = sorted(p.name for p in args.results.glob("*") if p.is_dir() and any(p.glob("*.jsonl")))
+        if not runs:
+            raise UserError(f"--resume found no run in {args.results}; start one with `trt-matrix run`")
+        return runs[-1]
+    return default_run_id()
+
+
+def _faults(args: argparse.Namespace, releases: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for text in args.inject_fault:
+        release, _, spec = text.partition("=")
+        kind, _, count = spec.partition(":")
+        if release not in releases or kind not in ("crash", "hang") or not count.isdigit():
+            raise UserError(f"--inject-fault takes RELEASE=crash:N or RELEASE=hang:N, got {text!r}")
+        out[release] = spec
+    return out
+
+
+def _export_models(artifacts: Path, models: set[str]) -> None:
+    missing = sorted(m for m in models if not (artifacts / "models" / m / "meta.json").is_file())
+    if not missing:
+        return
+    cmd = [sys.executable, "-m", "matrix", "models", "export", "--artifacts", str(artifacts), "--models", ",".join(missing)]
+    proc = subprocess.run(cmd, check=False)
+    if proc.returncode != 0:
+        raise UserError(f"exporting the models {', '.join(missing)} failed (exit {proc.returncode}); "
+                        f"run `{' '.join(cmd[2:])}` to see why")
+
+
+def _images(args: argparse.Namespace, chosen: Selection, client: Any) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    from matrix import image_bom, images
+    from matrix.build_display import Display
+
+    options = images.BuildOptions(base_image=args.base_image, ca_bundle=args.ca_bundle, index_url=args.index_url,
+                                  extra_index_url=args.extra_index_url, skip_tensorrt=args.skip_tensorrt)
+    refs: dict[str, str] = {}
+    boms: dict[str, dict[str, Any]] = {}
+    needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]
+    with Display() as display:
+        for release in needed:
+            plan = images.plan(release, chosen.catalogue, options)
+            try:
+                built = images.build(client, plan, display)
+            except images.BuildFailure as exc:
+                raise UserError(f"the image for {release.id} could not be built: {exc}; see the output above "
+                                "(a registry you cannot reach? try --base-image)") from None
+            record, _ = image_bom.ensure(client, release, built.image_id, plan.record(options))
+            refs[release.id] = built.image_id
+            boms[release.id] = {**image_bom.flat(record), "image": images.latest_tag(release.id),
+                                "image_id": built.image_id}
+    return refs, boms
+
+
+def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
+    mode, reason, client, report = _mode(args, chosen)
+    run_id = _run_id(args)
+    results_dir = (args.results / run_id).resolve()
+    artifacts_dir = (args.artifacts / run_id).resolve()
+    runmod.validate_writable(results_dir, "results folder")
+    runmod.validate_writable(artifacts_dir, "artifacts folder")
+    releases = tuple(r.id for r in chosen.releases)
+    refs: dict[str, str] = {}
+    boms: dict[str, dict[str, Any]] = {}
+    if mode == "docker":
+        refs, boms = _images(args, chosen, client)
+    will_run = [c for c in chosen.cells if c.phase == 0 or mode != "host"]
+    models = {c.model for c in will_run if c.model != cellmod.NO_MODEL}
+    if models:
+        _export_models(artifacts_dir, models)
+    gpus = tuple(g.index for g in report.gpus) if mode == "docker" else ()
+    jobs = args.jobs or (len(gpus) if gpus else 2)
+    if gpus:
+        jobs = min(jobs, len(gpus))
+    options = runmod.RunOptions(
+        run_id=run_id, releases=releases, cells=chosen.cells, mode=mode, mode_reason=reason,
+        results_dir=results_dir, artifacts_dir=artifacts_dir, resume=args.resume, jobs=max(1, jobs), gpus=gpus,
+        cell_timeout_s=args.timeout, container_timeout_s=args.container_timeout, images=refs, boms=boms,
+        models=chosen.models, keywords=chosen.keywords, api_releases=chosen.api_releases, memory=args.memory,
+        fault=_faults(args, releases),
+    )
+    report_dir = None if args.no_report else (args.report / run_id)
+    return Setup(options=options, client=client, report_dir=report_dir)
+
+
+def finish(args: argparse.Namespace, setup: Setup, summary: runmod.RunSummary) -> list[str]:
+    from matrix.progress import SYMBOL
+
+    o = setup.options
+    counts = ", ".join(f"{SYMBOL.get(s, '?')} {n} {s}" for s, n in sorted(summary.counts.items()))
+    lines = [f"run {summary.run_id}: tier {o.tier} ({o.mode_reason})",
+             f"  {summary.recorded}/{summary.planned} cells recorded: {counts}",
+             f"  {summary.containers_started} container(s) started, {summary.duration_s:.0f} s; results: {summary.results_dir}"]
+    lines += [f"  note: {note}" for note in summary.notes]
+    if setup.report_dir is not None and summary.recorded:
+        from matrix.commands.report import render
+
+        lines += ["  " + line for line in render([summary.results_dir], setup.report_dir)]
+    return lines

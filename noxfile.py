@@ -1,0 +1,127 @@
+"""nox sessions: one per tracked release (registered from matrix/versions.toml), plus the project's own.
+
+  nox -s trt86                  that release at the tier this machine allows (in its image on a GPU host
+                                with Docker; without a GPU the tier-0 part runs and every GPU cell is
+                                recorded as not run, with the reason)
+  nox -s trt86 -- --local       that release in a virtualenv that pip-installs its TensorRT (tier 1);
+                                --trt-index URL picks the package index (default: the catalogue's)
+  nox -s matrix                 every release (`trt-matrix run`); arguments after -- go to it
+  nox -s report                 render the latest run's report
+  nox -s tests                  the project's tests (Docker tests run when a daemon answers)
+  nox -s lint                   ruff, mypy, generated files up to date, expectations lint, 3.8 syntax
+  nox -s py38                   the in-image code on Python 3.8 with numpy < 1.24, as the oldest images have
+  nox -s bench                  the benchmarks (benchmarks/), each printing one JSON line
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+nox.options.sessions = ["lint", "tests"]
+nox.options.default_venv_backend = "uv|virtualenv"
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CATALOGUE = tomllib.loads((ROOT / "matrix" / "versions.toml").read_text(encoding="utf-8"))
+RELEASES = [entry["id"] for entry in CATALOGUE["release"]]
+
+# Tests that exercise only code which runs inside images (Python 3.8, numpy < 1.24).
+PY38_TESTS = [
+    "tests/compat",
+    "tests/unit/suite/test_cells.py",
+    "tests/unit/suite/test_classify.py",
+    "tests/unit/suite/test_compare.py",
+    "tests/unit/suite/test_environment.py",
+    "tests/unit/suite/test_expect.py",
+    "tests/unit/suite/test_isolate.py",
+    "tests/unit/suite/test_timing.py",
+]
+PY38_DEPS = ["numpy==1.23.5", "pytest>=7.4,<8.4", "tomli>=2.0"]
+
+
+def _release_session(release_id: str) -> None:
+    entry = next(e for e in CATALOGUE["release"] if e["id"] == release_id)
+
+    def session_impl(session: nox.Session) -> None:
+        args = list(session.posargs)
+        session.install(".")
+        if "--local" in args:
+            index = entry.get("tensorrt_index", "")
+            if "--trt-index" in args:
+                at = args.index("--trt-index")
+                index = args[at + 1]
+                del args[at : at + 2]
+            spec = entry.get("tensorrt_pip") or f"tensorrt=={entry['tensorrt']}"
+            session.install(spec, *(["--extra-index-url", index] if index else []))
+        session.run("trt-matrix", "run", "--only", release_id, *args)
+
+    session_impl.__doc__ = (f"TensorRT {entry['tensorrt']} ({entry['base_image']}): the compatibility suite in its "
+                            "image, or -- --local in a virtualenv")
+    nox.session(name=release_id)(session_impl)
+
+
+for _release in RELEASES:
+    _release_session(_release)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Every release at the tier this machine allows (`trt-matrix run`); -- passes arguments on."""
+    session.install(".")
+    session.run("trt-matrix", "run", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Render the report of the latest run (or of the results folders given after --)."""
+    session.install(".")
+    if session.posargs:
+        session.run("trt-matrix", "report", *session.posargs)
+        return
+    runs = sorted(p for p in (ROOT / "results").glob("*") if p.is_dir() and any(p.glob("*.jsonl")))
+    if not runs:
+        session.error("no results yet: run `nox -s matrix` first")
+    session.run("trt-matrix", "report", str(runs[-1]), "--out", str(ROOT / "report" / runs[-1].name))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The project's own tests: unit, compat (this machine's tier), Docker (when a daemon answers)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *(session.posargs or ["tests"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, mypy strict, generated files up to date, expectations lint, 3.8 syntax of in-image code."""
+    session.install("-e", ".[dev]", "vermin")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+    session.run("trt-matrix", "images", "generate", "--check")
+    session.run("trt-matrix", "expectations", "lint")
+    session.run("vermin", "--no-tips", "--violations", "-t=3.8-", "matrix/suite", "matrix/models", "tests/compat")
+
+
+@nox.session(python="3.8")
+def py38(session: nox.Session) -> None:
+    """The code that runs inside the oldest images, on Python 3.8 with numpy < 1.24."""
+    session.install(*PY38_DEPS)
+    session.env["PYTHONPATH"] = str(ROOT)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "--trt-phase", "1,2", *PY38_TESTS,
+                *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Every benchmark in benchmarks/, each printing its figures as one JSON line last."""
+    session.install("-e", ".[dev]")
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")) + [ROOT / "benchmarks" / "timing_quality.py"]:
+        session.run("python", str(script), *session.posargs)
