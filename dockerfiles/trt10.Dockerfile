@@ -38,7 +38,8 @@ RUN set -eu; \
     if ! id -u trt >/dev/null 2>&1; then useradd -m -u 1000 -g "$group" -s /bin/sh trt; fi; \
     mkdir -p /opt/trt-matrix
 
-# Package indexes from `--index-url` / `--extra-index-url` (build args only: not kept in the image).
+# Package indexes from `--index-url` / `--extra-index-url`: build args, not in the image's files or
+# environment (`docker history` shows them, so they carry no credentials).
 ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 

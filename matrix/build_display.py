@@ -122,7 +122,8 @@ class RichDisplay(Display):
         return self.tasks[release_id]
 
     def begin(self, release_id: str, what: str) -> None:
-        self.progress.update(self._task(release_id), description=f"building {what}")
+        self.progress.update(self._task(release_id), description="starting")
+        self.progress.console.print(f"{release_id}: building {what}", markup=False, highlight=False)
 
     def step(self, release_id: str, number: int, total: int, instruction: str, state: str) -> None:
         text = f"({state}) {short(instruction, 70)}"

@@ -201,12 +201,8 @@ def rows(
 
 
 def summary(bom: dict[str, Any]) -> str:
-    """'OS ..., Python ..., numpy ..., TensorRT (python) absent: ...' for a build's last line."""
-    parts = []
-    notes = bom.get("notes") or {}
-    for key, label in LABELS.items():
-        value = bom.get(key)
-        parts.append(
-            f"{label} {value}" if value is not None else f"{label} absent ({notes.get(key, 'no note')})"
-        )
-    return "; ".join(parts)
+    """'OS ..., Python ..., numpy ..., TensorRT (python) absent, ...' (the reasons are in `images list`)."""
+    return ", ".join(
+        f"{label} {bom[key]}" if bom.get(key) is not None else f"{label} absent"
+        for key, label in LABELS.items()
+    )

@@ -360,15 +360,13 @@ def build(client: docker.DockerClient, plan: BuildPlan, display: Display) -> Bui
             decode=True,
             timeout=None,
         )
-        for chunk in chunks:
+        for chunk in chunks:  # read to the end: the daemon closes the stream after an error
             stream.feed(chunk)
-            if stream.error:
-                break
         stream.finish()
     except docker_sdk.errors.APIError as exc:
         stream.error = str(exc.explanation or exc)
-    except docker_sdk.errors.DockerException as exc:
-        stream.error = str(exc)
+    except (docker_sdk.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
+        stream.error = f"lost the Docker daemon during the build: {exc}"
     if stream.error or not stream.image_id:
         error = stream.error or "the daemon finished without naming an image"
         display.failed(rid, stream.where, list(stream.tail))

@@ -86,9 +86,14 @@ def register(sub: Any) -> None:
         "/etc/trt-matrix/ca-bundle.crt",
     )
     b.add_argument(
-        "--index-url", metavar="URL", help="pip index for the build (a build arg, not kept in the image)"
+        "--index-url",
+        metavar="URL",
+        help="pip index for the build: a build arg, not in the image's files or environment, but "
+        "`docker history` shows it, so keep credentials out of it",
     )
-    b.add_argument("--extra-index-url", metavar="URL", help="an extra pip index for the build (a build arg)")
+    b.add_argument(
+        "--extra-index-url", metavar="URL", help="an extra pip index for the build (a build arg, as above)"
+    )
     b.add_argument(
         "--skip-tensorrt",
         action="store_true",
@@ -137,6 +142,14 @@ def _selected(args: argparse.Namespace) -> tuple[Any, tuple[Any, ...]]:
     return cat, cat.select(patterns)
 
 
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     from matrix import catalogue, dockerfile
 
@@ -145,10 +158,10 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.check:
         problems = dockerfile.check(cat, directory)
         if not problems:
-            print(f"{directory}: {len(cat.releases)} Dockerfiles match the catalogue")
+            print(f"{_shown(directory)}: {len(cat.releases)} Dockerfiles match the catalogue")
             return 0
         for problem in problems:
-            print(f"trt-matrix: {problem}", file=sys.stderr)
+            print(f"trt-matrix: {_shown(problem.path)}: {problem.kind}: {problem.summary}", file=sys.stderr)
         print(
             f"trt-matrix: {len(problems)} Dockerfile(s) out of date with {cat.path.name}; "
             "run `trt-matrix images generate` and commit the result",
@@ -157,11 +170,11 @@ def run_generate(args: argparse.Namespace) -> int:
         return 1
     changed, removed = dockerfile.generate(cat, directory)
     for path in changed:
-        print(f"wrote {path}")
+        print(f"wrote {_shown(path)}")
     for path in removed:
-        print(f"removed {path} (no such release in the catalogue)")
+        print(f"removed {_shown(path)} (no such release in the catalogue)")
     if not changed and not removed:
-        print(f"{directory}: {len(cat.releases)} Dockerfiles already up to date")
+        print(f"{_shown(directory)}: {len(cat.releases)} Dockerfiles already up to date")
     return 0
 
 
@@ -190,6 +203,11 @@ def run_build(args: argparse.Namespace) -> int:
                         f"note: {problem.path} is {problem.kind}; building from the catalogue "
                         "(run `trt-matrix images generate` and commit it)",
                     )
+        for flag, url in (("--index-url", options.index_url), ("--extra-index-url", options.extra_index_url)):
+            if url and images.redact_url(url) != url:
+                display.note(
+                    "build", f"note: {flag} holds credentials; `docker history` of the images will show them"
+                )
         for plan in plans:
             if options.skip_tensorrt and plan.release.install != "pip":
                 display.note(
@@ -263,6 +281,8 @@ def run_list(args: argparse.Namespace) -> int:
         )
         if entry.get("note"):
             notes.append(f"{entry['release']}: {entry['note']}")
+        if build.get("skip_tensorrt"):
+            notes.append(f"{entry['release']}: built with --skip-tensorrt (no TensorRT install step)")
         if bom is not None:
             for key, label in image_bom.LABELS.items():
                 if bom.get(key) is None:

@@ -52,7 +52,7 @@ def test_the_probe_archive_carries_the_probe_unchanged() -> None:
         assert tar.getmember("trt-matrix-probe").isdir()
 
 
-def test_summary_says_absent_with_the_reason() -> None:
+def test_summary_says_absent_plainly() -> None:
     text = image_bom.summary(
         {
             "os": "Debian GNU/Linux 12 (bookworm)",
@@ -65,5 +65,4 @@ def test_summary_says_absent_with_the_reason() -> None:
         }
     )
     assert "Python 3.11.2" in text
-    assert "TensorRT (python) absent (ModuleNotFoundError: No module named 'tensorrt')" in text
-    assert "CUDA absent (no note)" in text
+    assert "TensorRT (python) absent" in text and "CUDA absent" in text
