@@ -91,9 +91,9 @@ def run_tool(argv: list[str], timeout: float = TOOL_TIMEOUT_S) -> subprocess.Com
         raise Absent(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
 
 
-def python_child(code: str, timeout: float = CHILD_TIMEOUT_S) -> str:
+def python_child(code: str, timeout: float = CHILD_TIMEOUT_S, args: list[str] | None = None) -> str:
     """Run `code` in a fresh interpreter: its last stdout line, or Absent with its error line."""
-    result = run_tool([sys.executable, "-c", code], timeout=timeout)
+    result = run_tool([sys.executable, "-c", code, *(args or [])], timeout=timeout)
     if result.returncode < 0:
         raise Absent(f"the child process was killed by {_signal_name(result.returncode)}")
     if result.returncode != 0:
@@ -279,14 +279,17 @@ def probe_cuda_python() -> dict[str, Any]:
 
 
 _LIBCUDA_CODE = """
-import ctypes, json
+import ctypes, json, sys
+DRIVER = sys.argv[1] or None
 try:
     cuda = ctypes.CDLL('libcuda.so.1')
 except OSError as exc:
     raise SystemExit('libcuda.so.1 cannot be loaded, no NVIDIA driver is visible here (%s)' % exc)
 rc = cuda.cuInit(0)
 if rc != 0:
-    raise SystemExit('cuInit(0) returned CUresult %d' % rc)
+    name = ctypes.c_char_p()
+    cuda.cuGetErrorName(rc, ctypes.byref(name))
+    raise SystemExit('cuInit(0) returned %d (%s)' % (rc, (name.value or b'unnamed').decode()))
 version, count = ctypes.c_int(), ctypes.c_int()
 cuda.cuDriverGetVersion(ctypes.byref(version))
 cuda.cuDeviceGetCount(ctypes.byref(count))
@@ -298,13 +301,28 @@ for index in range(count.value):
     cuda.cuDeviceGetName(name, 256, device)
     cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, device)
     cuda.cuDeviceGetAttribute(ctypes.byref(minor), 76, device)
-    gpus.append({'name': name.value.decode(), 'driver': None,
+    gpus.append({'name': name.value.decode(), 'driver': DRIVER,
                  'compute_capability': '%d.%d' % (major.value, minor.value),
                  'driver_cuda': '%d.%d' % (version.value // 1000, version.value % 1000 // 10)})
 if not gpus:
     raise SystemExit('libcuda reports no CUDA device')
 print(json.dumps(gpus))
 """
+
+
+def parse_nvidia_driver(text: str) -> str | None:
+    """'580.159.04' from /proc/driver/nvidia/version ('NVRM version: ... Kernel Module  580.159.04 ...')."""
+    match = re.search(r"NVRM version:.*?\s(\d+\.\d+(?:\.\d+)?)\s", text + " ")
+    return match.group(1) if match else None
+
+
+def _proc_driver() -> str | None:
+    try:
+        return parse_nvidia_driver(
+            Path("/proc/driver/nvidia/version").read_text(encoding="utf-8", errors="replace")
+        )
+    except OSError:
+        return None
 
 
 def probe_gpu() -> dict[str, Any]:
@@ -324,7 +342,8 @@ def probe_gpu() -> dict[str, Any]:
     else:
         notes.append("no nvidia-smi on PATH")
     try:
-        return {"value": json.loads(python_child(_LIBCUDA_CODE)), "source": "libcuda.so.1"}
+        gpus = json.loads(python_child(_LIBCUDA_CODE, args=[_proc_driver() or ""]))
+        return {"value": gpus, "source": "libcuda.so.1 (driver from /proc/driver/nvidia/version)"}
     except Absent as exc:
         notes.append(str(exc))
     raise Absent("; ".join(notes))

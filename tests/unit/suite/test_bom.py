@@ -44,6 +44,20 @@ def test_parse_os_release() -> None:
     assert values["PRETTY_NAME"] == "Ubuntu 22.04.4 LTS" and values["ID"] == "ubuntu"
 
 
+def test_parse_nvidia_driver() -> None:
+    text = (
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Tue Sep  9 2025\nGCC version: gcc 12\n"
+    )
+    assert bom.parse_nvidia_driver(text) == "580.159.04"
+    assert (
+        bom.parse_nvidia_driver(
+            "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  535.54.03  Release Build"
+        )
+        == "535.54.03"
+    )
+    assert bom.parse_nvidia_driver("no driver here") is None
+
+
 def test_probe_reports_every_fact_and_a_note_for_each_absent_one() -> None:
     result = bom.probe()
     assert result["schema"] == bom.SCHEMA
