@@ -119,7 +119,7 @@ def create_kwargs(job: Job) -> dict[str, Any]:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "read_only": True,
-        "tmpfs": {"/tmp": "rw,exec,nosuid,size=16g"},
+        "tmpfs": {"/tmp": "rw,exec,nosuid,size=16g"},  # noqa: S108 - the container's own private tmpfs
         "pids_limit": 4096,
         "user": job.user,
         "init": True,

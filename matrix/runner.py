@@ -248,7 +248,7 @@ class Runner:
         env = {
             "TRT_MATRIX_IN_IMAGE": "1",
             "TRT_MATRIX_IMAGE": self.o.images[release],
-            "HOME": "/tmp",
+            "HOME": "/tmp",  # noqa: S108 - inside the container: its private tmpfs
             "TRT_MATRIX_WHERE": f"image:{self.o.images[release]}",
             "PYTHONDONTWRITEBYTECODE": "1",
             "TRT_MATRIX_IMAGE_ID": str(self.o.boms.get(release, {}).get("image_id") or ""),
@@ -329,7 +329,8 @@ class Runner:
         if not releases:
             return
         gpus: queue.Queue[int | None] = queue.Queue()
-        for index in self.o.gpus or (None,) * max(1, self.o.jobs):  # type: ignore[assignment]
+        slots: tuple[int | None, ...] = self.o.gpus or (None,) * max(1, self.o.jobs)
+        for index in slots:
             gpus.put(index)
         workers = min(self.o.jobs, len(releases), gpus.qsize())
 

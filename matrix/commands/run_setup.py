@@ -50,7 +50,12 @@ def _mode(args: argparse.Namespace, chosen: Selection) -> tuple[runmod.Mode, str
 
         client = docker_env.connect()
     except UserError as exc:
-        return "host", f"{gpu_text}, but Docker is not usable ({exc}); try --local with a TensorRT in this Python", None, report
+        return (
+            "host",
+            f"{gpu_text}, but Docker is not usable ({exc}); try --local with a TensorRT in this Python",
+            None,
+            report,
+        )
     ok, why = gpumod.docker_gpu_support(client)
     if ok:
         return "docker", f"Docker with the NVIDIA runtime; {gpu_text}", client, report
@@ -64,7 +69,7 @@ def _run_id(args: argparse.Namespace) -> str:
         runs = sorted(p.name for p in args.results.glob("*") if p.is_dir() and any(p.glob("*.jsonl")))
         if not runs:
             raise UserError(f"--resume found no run in {args.results}; start one with `trt-matrix run`")
-        return runs[-1]
+        return str(runs[-1])
     return default_run_id()
 
 
@@ -83,34 +88,59 @@ def _export_models(artifacts: Path, models: set[str]) -> None:
     missing = sorted(m for m in models if not (artifacts / "models" / m / "meta.json").is_file())
     if not missing:
         return
-    cmd = [sys.executable, "-m", "matrix", "models", "export", "--artifacts", str(artifacts), "--models", ",".join(missing)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "matrix",
+        "models",
+        "export",
+        "--artifacts",
+        str(artifacts),
+        "--models",
+        ",".join(missing),
+    ]
     proc = subprocess.run(cmd, check=False)
     if proc.returncode != 0:
-        raise UserError(f"exporting the models {', '.join(missing)} failed (exit {proc.returncode}); "
-                        f"run `{' '.join(cmd[2:])}` to see why")
+        raise UserError(
+            f"exporting the models {', '.join(missing)} failed (exit {proc.returncode}); "
+            f"run `{' '.join(cmd[2:])}` to see why"
+        )
 
 
-def _images(args: argparse.Namespace, chosen: Selection, client: Any) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+def _images(
+    args: argparse.Namespace, chosen: Selection, client: Any
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     from matrix import image_bom, images
-    from matrix.build_display import Display
+    from matrix.build_display import choose
+    from matrix.suite import bom
 
-    options = images.BuildOptions(base_image=args.base_image, ca_bundle=args.ca_bundle, index_url=args.index_url,
-                                  extra_index_url=args.extra_index_url, skip_tensorrt=args.skip_tensorrt)
+    options = images.BuildOptions(
+        base_image=args.base_image,
+        ca_bundle=args.ca_bundle,
+        index_url=args.index_url,
+        extra_index_url=args.extra_index_url,
+        skip_tensorrt=args.skip_tensorrt,
+    )
     refs: dict[str, str] = {}
     boms: dict[str, dict[str, Any]] = {}
     needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]
-    with Display() as display:
+    with choose(False) as display:
         for release in needed:
             plan = images.plan(release, chosen.catalogue, options)
             try:
                 built = images.build(client, plan, display)
             except images.BuildFailure as exc:
-                raise UserError(f"the image for {release.id} could not be built: {exc}; see the output above "
-                                "(a registry you cannot reach? try --base-image)") from None
+                raise UserError(
+                    f"the image for {release.id} could not be built: {exc}; see the output above "
+                    "(a registry you cannot reach? try --base-image)"
+                ) from None
             record, _ = image_bom.ensure(client, release, built.image_id, plan.record(options))
             refs[release.id] = built.image_id
-            boms[release.id] = {**image_bom.flat(record), "image": images.latest_tag(release.id),
-                                "image_id": built.image_id}
+            boms[release.id] = {
+                **bom.flat(record["bom"]),
+                "image": images.latest_tag(release.id),
+                "image_id": built.image_id,
+            }
     return refs, boms
 
 
@@ -135,10 +165,24 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
     if gpus:
         jobs = min(jobs, len(gpus))
     options = runmod.RunOptions(
-        run_id=run_id, releases=releases, cells=chosen.cells, mode=mode, mode_reason=reason,
-        results_dir=results_dir, artifacts_dir=artifacts_dir, resume=args.resume, jobs=max(1, jobs), gpus=gpus,
-        cell_timeout_s=args.timeout, container_timeout_s=args.container_timeout, images=refs, boms=boms,
-        models=chosen.models, keywords=chosen.keywords, api_releases=chosen.api_releases, memory=args.memory,
+        run_id=run_id,
+        releases=releases,
+        cells=chosen.cells,
+        mode=mode,
+        mode_reason=reason,
+        results_dir=results_dir,
+        artifacts_dir=artifacts_dir,
+        resume=args.resume,
+        jobs=max(1, jobs),
+        gpus=gpus,
+        cell_timeout_s=args.timeout,
+        container_timeout_s=args.container_timeout,
+        images=refs,
+        boms=boms,
+        models=chosen.models,
+        keywords=chosen.keywords,
+        api_releases=chosen.api_releases,
+        memory=args.memory,
         fault=_faults(args, releases),
     )
     report_dir = None if args.no_report else (args.report / run_id)
@@ -150,9 +194,12 @@ def finish(args: argparse.Namespace, setup: Setup, summary: runmod.RunSummary) -
 
     o = setup.options
     counts = ", ".join(f"{SYMBOL.get(s, '?')} {n} {s}" for s, n in sorted(summary.counts.items()))
-    lines = [f"run {summary.run_id}: tier {o.tier} ({o.mode_reason})",
-             f"  {summary.recorded}/{summary.planned} cells recorded: {counts}",
-             f"  {summary.containers_started} container(s) started, {summary.duration_s:.0f} s; results: {summary.results_dir}"]
+    lines = [
+        f"run {summary.run_id}: tier {o.tier} ({o.mode_reason})",
+        f"  {summary.recorded}/{summary.planned} cells recorded: {counts}",
+        f"  {summary.containers_started} container(s) started, {summary.duration_s:.0f} s; "
+        f"results: {summary.results_dir}",
+    ]
     lines += [f"  note: {note}" for note in summary.notes]
     if setup.report_dir is not None and summary.recorded:
         from matrix.commands.report import render

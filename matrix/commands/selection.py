@@ -21,20 +21,49 @@ def default_run_id() -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--only", action="append", default=[], metavar="IDS",
-                   help="releases to run, comma-separated ids or globs (trt86,trt10 or 'trt8*'); default: all")
-    p.add_argument("-k", "--keyword", action="append", default=[], metavar="EXPR",
-                   help="keep cells whose id contains EXPR (a substring or glob; 'not EXPR' excludes); repeatable")
-    p.add_argument("--models", default="", metavar="NAMES",
-                   help=f"comma-separated models, or 'all' (default: {','.join(cellmod.DEFAULT_MODELS)})")
-    p.add_argument("--phase", choices=("0", "1", "2", "all"), default="all",
-                   help="run only one phase: 0 host tier-0 cells, 1 build/run in each image, 2 cross-load "
-                        "(phase 2 needs every producer's phase-1 artifacts); default: all")
-    p.add_argument("--shard", default="", metavar="I/N",
-                   help="run shard I of N: whole releases, round-robin in catalogue order (host cells in shard 1)")
-    p.add_argument("--api-releases", default="", metavar="IDS",
-                   help="phase 0: releases whose Python bindings to introspect from PyPI (default: none; 'all')")
-    p.add_argument("--catalogue", type=Path, default=None, metavar="FILE", help="a versions.toml other than the packaged one")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="IDS",
+        help="releases to run, comma-separated ids or globs (trt86,trt10 or 'trt8*'); default: all",
+    )
+    p.add_argument(
+        "-k",
+        "--keyword",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="keep cells whose id contains EXPR (a substring or glob; 'not EXPR' excludes); repeatable",
+    )
+    p.add_argument(
+        "--models",
+        default="",
+        metavar="NAMES",
+        help=f"comma-separated models, or 'all' (default: {','.join(cellmod.DEFAULT_MODELS)})",
+    )
+    p.add_argument(
+        "--phase",
+        choices=("0", "1", "2", "all"),
+        default="all",
+        help="run only one phase: 0 host tier-0 cells, 1 build/run in each image, 2 cross-load "
+        "(phase 2 needs every producer's phase-1 artifacts); default: all",
+    )
+    p.add_argument(
+        "--shard",
+        default="",
+        metavar="I/N",
+        help="run shard I of N: whole releases, round-robin in catalogue order (host cells in shard 1)",
+    )
+    p.add_argument(
+        "--api-releases",
+        default="",
+        metavar="IDS",
+        help="phase 0: releases whose Python bindings to introspect from PyPI (default: none; 'all')",
+    )
+    p.add_argument(
+        "--catalogue", type=Path, default=None, metavar="FILE", help="a versions.toml other than the packaged one"
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -60,8 +89,13 @@ def resolve(args: argparse.Namespace) -> Selection:
     if unknown:
         raise UserError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(cellmod.MODELS)}")
     phases = (0, 1, 2) if args.phase == "all" else (int(args.phase),)
-    api = tuple(r.id for r in releases) if args.api_releases == "all" else tuple(
-        r.id for r in catalogue.select([p for p in args.api_releases.split(",") if p.strip()])) if args.api_releases else ()
+    api = (
+        tuple(r.id for r in releases)
+        if args.api_releases == "all"
+        else tuple(r.id for r in catalogue.select([p for p in args.api_releases.split(",") if p.strip()]))
+        if args.api_releases
+        else ()
+    )
     ids = [r.id for r in releases]
     planned = cellmod.plan(ids, models=models, phases=phases, keywords=args.keyword, api_releases=api)
     if args.shard:
@@ -70,5 +104,12 @@ def resolve(args: argparse.Namespace) -> Selection:
         except ValueError as exc:
             raise UserError(str(exc)) from None
         planned = cellmod.shard(planned, index, count, ids)
-    return Selection(catalogue=catalogue, releases=releases, models=tuple(models), keywords=tuple(args.keyword),
-                     phases=phases, api_releases=api, cells=tuple(planned))
+    return Selection(
+        catalogue=catalogue,
+        releases=releases,
+        models=tuple(models),
+        keywords=tuple(args.keyword),
+        phases=phases,
+        api_releases=api,
+        cells=tuple(planned),
+    )

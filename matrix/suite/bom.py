@@ -25,7 +25,12 @@ from typing import Any, Callable
 SCHEMA = "trt-matrix.bom/1"
 CHILD_TIMEOUT_S = 60.0
 TOOL_TIMEOUT_S = 20.0
-TRTEXEC_CANDIDATES = ("/usr/src/tensorrt/bin/trtexec", "/opt/tensorrt/bin/trtexec", "/usr/local/bin/trtexec")
+TRTEXEC_CANDIDATES = (
+    "/usr/src/tensorrt/bin/trtexec",
+    "/opt/tensorrt/bin/trtexec",
+    "/usr/local/bin/trtexec",
+    "/workspace/tensorrt/bin/trtexec",
+)
 _BANNER = re.compile(r"\[TensorRT v(\d{4,6})\]")
 
 
@@ -132,7 +137,8 @@ def probe_tensorrt_python() -> dict[str, Any]:
     return {"value": version, "source": where}
 
 
-def _find_trtexec() -> str | None:
+def find_trtexec() -> str | None:
+    """trtexec on PATH or where NGC images put it; None when absent."""
     found = shutil.which("trtexec")
     if found:
         return found
@@ -143,7 +149,7 @@ def _find_trtexec() -> str | None:
 
 
 def probe_tensorrt_trtexec() -> dict[str, Any]:
-    path = _find_trtexec()
+    path = find_trtexec()
     if path is None:
         raise Absent("no trtexec on PATH or in " + ", ".join(TRTEXEC_CANDIDATES))
     result = run_tool([path, "--help"])
@@ -393,6 +399,23 @@ def probe(skip: tuple[str, ...] = ()) -> dict[str, Any]:
     bom["sources"] = sources
     bom["probe_seconds"] = round(time.monotonic() - started, 3)
     return bom
+
+
+RECORD_FACTS = ("tensorrt_python", "tensorrt_trtexec", "libnvinfer", "cuda_runtime", "cuda_python", "python",
+                "numpy", "os")
+
+
+def flat(bom: dict[str, Any]) -> dict[str, Any]:
+    """The facts a result record keeps, one flat level: absent ones stay None (shown as absent)."""
+    out: dict[str, Any] = {name: bom.get(name) for name in RECORD_FACTS}
+    gpus = bom.get("gpu") or []
+    first = gpus[0] if gpus else {}
+    out["gpu"] = first.get("name")
+    out["compute_capability"] = first.get("compute_capability")
+    out["driver"] = first.get("driver")
+    if len(gpus) > 1:
+        out["gpu_count"] = len(gpus)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 from typing import Any
@@ -120,22 +118,10 @@ def _probe_here() -> dict[str, Any]:
         out["cuda_error"] = None
     except Exception as exc:
         out["cuda_error"] = _short(exc)
+    from matrix.suite.bom import find_trtexec
+
     out["trtexec"] = find_trtexec()
     return out
-
-
-def find_trtexec() -> str | None:
-    found = shutil.which("trtexec")
-    if found:
-        return found
-    for candidate in (
-        "/usr/src/tensorrt/bin/trtexec",
-        "/opt/tensorrt/bin/trtexec",
-        "/workspace/tensorrt/bin/trtexec",
-    ):
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def probe(python: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> Environment:
@@ -156,26 +142,6 @@ def probe(python: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> Enviro
             reason = f"importing tensorrt or initialising CUDA killed the process with signal {-proc.returncode}"
         return Environment(sys.version.split()[0], None, reason, [], reason, None, None, None, None)
     return Environment.from_json(json.loads(proc.stdout.strip().splitlines()[-1]))
-
-
-def trtexec_version(path: str, timeout: float = 60.0) -> str | None:
-    """'8.6.1' from trtexec's banner ('[TensorRT v8601]'), or None when it cannot be read."""
-    try:
-        proc = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return parse_trtexec_banner(proc.stdout + proc.stderr)
-
-
-def parse_trtexec_banner(text: str) -> str | None:
-    """[TensorRT v8601] -> 8.6.1; [TensorRT v100800] -> 10.8.0; [TensorRT v110400] -> 11.4.0."""
-    match = re.search(r"TensorRT v(\d{4,6})\b", text)
-    if not match:
-        return None
-    digits = match.group(1)
-    if len(digits) == 4:  # 8.x: M m p p
-        return f"{int(digits[0])}.{int(digits[1])}.{int(digits[2:])}"
-    return f"{int(digits[:-4])}.{int(digits[-4:-2])}.{int(digits[-2:])}"
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ class MatrixSession:
         producers = _csv(option(config, "producers"))
         self.producers = producers or self._present_producers()
         self._env: environment.Environment | None = None
+        self._bom: dict[str, Any] | None = None
         self._writers: dict[int, resultfile.ResultWriter] = {}
         self.done: set[str] = set()
         if self.resume:
@@ -163,18 +164,13 @@ class MatrixSession:
         return 2 if self.in_image else 1
 
     def bom(self) -> dict[str, Any]:
-        env = self.env
-        gpu = env.gpu or {}
-        return {
-            "tensorrt": env.tensorrt_version,
-            "python": env.python,
-            "cuda_driver": env.cuda_driver,
-            "cuda_runtime": env.cuda_runtime,
-            "gpu": gpu.get("name"),
-            "compute_capability": gpu.get("compute_capability"),
-            "image": os.environ.get("TRT_MATRIX_IMAGE"),
-            "image_id": os.environ.get("TRT_MATRIX_IMAGE_ID"),
-        }
+        """This environment's bill of materials (matrix/suite/bom.py), probed once per session."""
+        if self._bom is None:
+            from matrix.suite import bom
+
+            self._bom = {**bom.flat(bom.probe()), "image": os.environ.get("TRT_MATRIX_IMAGE"),
+                         "image_id": os.environ.get("TRT_MATRIX_IMAGE_ID")}
+        return self._bom
 
 
 def pytest_configure(config: Any) -> None:

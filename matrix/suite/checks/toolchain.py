@@ -14,18 +14,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from matrix.suite import environment, trace
+from matrix.suite import bom, trace
 from matrix.suite.checks.common import Session, build_from_onnx, read_model
 from matrix.suite.outcome import CheckContext, Fail, NotApplicable, Outcome
 from matrix.suite.schema import LogLine
 
 TRTEXEC_TIMEOUT_S = 900
-
-
-def version_from_int(value: int) -> str:
-    """8601 -> 8.6.1 (8.x packs M*1000+m*100+p); 100800 -> 10.8.0 (10.x packs M*10000+m*100+p)."""
-    text = str(value)
-    return environment.parse_trtexec_banner(f"TensorRT v{text}") or text
 
 
 def libnvinfer_version() -> str | None:
@@ -38,10 +32,19 @@ def libnvinfer_version() -> str | None:
     for path in paths:
         try:
             lib = ctypes.CDLL(path)
-            return version_from_int(int(lib.getInferLibVersion()))
+            return bom.decode_tensorrt_number(int(lib.getInferLibVersion()))
         except (OSError, AttributeError):
             continue
     return None
+
+
+def _trtexec_banner_version(path: str) -> str | None:
+    try:
+        proc = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parsed = bom.parse_trtexec_banner(proc.stdout + proc.stderr)
+    return parsed[0] if parsed else None
 
 
 def _release_of(version: str | None) -> str | None:
@@ -49,7 +52,7 @@ def _release_of(version: str | None) -> str | None:
 
 
 def _trtexec(args: list[str], scratch: Path) -> subprocess.CompletedProcess[str]:
-    path = environment.find_trtexec()
+    path = bom.find_trtexec()
     if path is None:
         raise NotApplicable("no trtexec in this image (pip-installed TensorRT ships none)")
     trace.take("trtexec " + args[0].split("=")[0])
@@ -81,8 +84,8 @@ def _version(ctx: CheckContext) -> Outcome:
     library = libnvinfer_version()
     trace.take("getInferLibVersion")
     found: dict[str, Any] = {"python_bindings": bindings, "libnvinfer": library}
-    path = environment.find_trtexec()
-    found["trtexec"] = environment.trtexec_version(path) if path else None
+    path = bom.find_trtexec()
+    found["trtexec"] = _trtexec_banner_version(path) if path else None
     found["trtexec_path"] = path
     releases = {k: _release_of(v) for k, v in found.items() if k != "trtexec_path" and v}
     if len(set(releases.values())) > 1:

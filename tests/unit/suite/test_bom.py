@@ -113,3 +113,18 @@ def test_the_module_runs_as_a_script() -> None:
         [sys.executable, bom.__file__, "--skip=gpu"], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out)["notes"]["gpu"] == "not probed (skipped on request)"
+
+
+@pytest.mark.parametrize(
+    ("banner", "version"),
+    [
+        ("&&&& RUNNING TensorRT.trtexec [TensorRT v8601] # trtexec --help", "8.6.1"),
+        ("&&&& RUNNING TensorRT.trtexec [TensorRT v8401] # trtexec", "8.4.1"),
+        ("&&&& PASSED TensorRT.trtexec [TensorRT v100300]", "10.3.0"),
+        ("&&&& FAILED TensorRT.trtexec [TensorRT v100001] # ./trtexec", "10.0.1"),
+        ("[TensorRT v110400]", "11.4.0"),
+    ],
+)
+def test_trtexec_banners_from_public_logs(banner: str, version: str) -> None:
+    parsed = bom.parse_trtexec_banner(banner)
+    assert parsed is not None and parsed[0] == version

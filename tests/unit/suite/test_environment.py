@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from matrix.suite import environment
 from matrix.suite.environment import Environment
 
@@ -51,21 +49,6 @@ def test_everything_present_runs() -> None:
     )
     assert full.not_runnable("gpu") is None
     assert full.gpu == {"index": "0", "name": "NVIDIA H100", "compute_capability": "9.0"}
-
-
-@pytest.mark.parametrize(
-    ("banner", "version"),
-    [
-        ("&&&& RUNNING TensorRT.trtexec [TensorRT v8601] # trtexec --help", "8.6.1"),
-        ("&&&& RUNNING TensorRT.trtexec [TensorRT v8401] # trtexec", "8.4.1"),
-        ("&&&& PASSED TensorRT.trtexec [TensorRT v100300]", "10.3.0"),
-        ("&&&& FAILED TensorRT.trtexec [TensorRT v100001] # ./trtexec", "10.0.1"),
-        ("[TensorRT v110400]", "11.4.0"),
-        ("no banner at all", None),
-    ],
-)
-def test_trtexec_banners_from_real_logs(banner: str, version: str | None) -> None:
-    assert environment.parse_trtexec_banner(banner) == version
 
 
 def test_the_probe_here_says_why_tensorrt_and_cuda_are_missing() -> None:
