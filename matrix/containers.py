@@ -82,6 +82,13 @@ class Reaper:
         with self._lock:
             self._ids.discard(container_id)
 
+    def remove_stale(self, run_id: str) -> int:
+        """Remove containers an earlier, killed runner left for this run id; returns how many."""
+        stale = self.client.api.containers(all=True, filters={"label": f"{LABEL}={run_id}"})
+        for entry in stale:
+            self.client.api.remove_container(entry["Id"], force=True)
+        return len(stale)
+
     def remove_all(self) -> list[str]:
         """Remove what is left; returns the errors (a run reports them, it does not hide them)."""
         errors = []

@@ -62,7 +62,8 @@ class RunOptions:
     keywords: tuple[str, ...]
     api_releases: tuple[str, ...]
     memory: str | None = None
-    fault: dict[str, str] = dataclasses.field(default_factory=dict)  # release -> TRT_MATRIX_FAULT (self-tests)
+    # release -> TRT_MATRIX_FAULT for its first phase-1 container (harness self-tests: crash:N / hang:N)
+    fault: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def tier(self) -> int:
@@ -255,7 +256,7 @@ class Runner:
         }
         if phase == 2:
             env["TRT_MATRIX_ARTIFACTS_READONLY"] = "1"
-        if attempt == 0 and release in self.o.fault:
+        if attempt == 0 and phase == 1 and release in self.o.fault:
             env["TRT_MATRIX_FAULT"] = self.o.fault[release]
         command = ("python3", *self.pytest_args(release, phase, IN_IMAGE_REPO, "/results", "/artifacts"))
         return containers.Job(
@@ -359,6 +360,10 @@ class Runner:
         started = time.monotonic()
         self.o.results_dir.mkdir(parents=True, exist_ok=True)
         _give_to_container_user(self.o.results_dir)
+        if self.reaper is not None:
+            stale = self.reaper.remove_stale(self.o.run_id)
+            if stale:
+                self.notes.append(f"removed {stale} container(s) a killed earlier runner of this run left behind")
         try:
             if any(c.phase == 0 for c in self.o.cells):
                 self.run_local(cellmod.HOST, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     display.note(f"run {setup.options.run_id}: tier {setup.options.tier} ({setup.options.mode_reason}); "
                  f"{len(chosen.cells)} cells; results in {setup.options.results_dir}")
     runner = runmod.Runner(setup.options, display, client=setup.client)
+    signal.signal(signal.SIGTERM, _terminate)  # `kill` and CI cancellation: stop cleanly, as Ctrl-C does
     try:
         summary = runner.execute()
     except (KeyboardInterrupt, runmod.Interrupted):
@@ -95,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
     for line in lines:
         print(line)
     return 1 if summary.broken or summary.recorded < summary.planned else 0
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def raise_empty(chosen: selection.Selection) -> None:

@@ -18,28 +18,14 @@ import pytest
 
 from matrix import catalogue
 from matrix.cli import main
+from tests.docker.conftest import CA, TEST_BASE
 
 if TYPE_CHECKING:
     import docker
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-TEST_BASE = "trt-matrix/test-base:bookworm"
-CA = Path("/etc/ssl/certs/ca-certificates.crt")
 CACHED_REBUILD_LIMIT_S = 10.0
-
-
-@pytest.fixture(scope="module")
-def test_base(docker_client: docker.DockerClient) -> str:
-    import docker as docker_sdk
-
-    try:
-        docker_client.images.get(TEST_BASE)
-    except docker_sdk.errors.ImageNotFound:
-        pytest.skip(f"{TEST_BASE} is not loaded: build it with `trt-matrix images test-base` (root)")
-    if not CA.is_file():
-        pytest.skip(f"{CA} is absent: the builds need a CA bundle to reach the package index")
-    return TEST_BASE
 
 
 @pytest.fixture(autouse=True)
@@ -162,9 +148,7 @@ def test_a_failing_step_shows_its_tail_then_one_line_naming_the_release(
     assert "returned a non-zero code" in last
 
 
-def test_an_unavailable_base_image_is_a_one_line_error(
-    test_base: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_unavailable_base_image_is_a_one_line_error(test_base: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["images", "build", "--only", "trt86", "--base-image", "trt-matrix/no-such-base:never"])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
