@@ -123,5 +123,5 @@ def py38(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Every benchmark in benchmarks/, each printing its figures as one JSON line last."""
     session.install("-e", ".[dev]")
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")) + [ROOT / "benchmarks" / "timing_quality.py"]:
+    for script in [*sorted((ROOT / "benchmarks").glob("bench_*.py")), ROOT / "benchmarks" / "timing_quality.py"]:
         session.run("python", str(script), *session.posargs)
