@@ -1,16 +1,16 @@
 """nox sessions: one per tracked release (registered from matrix/versions.toml), plus the project's own.
 
-  nox -s trt86                  that release at the tier this machine allows (in its image on a GPU host
-                                with Docker; without a GPU the tier-0 part runs and every GPU cell is
-                                recorded as not run, with the reason)
-  nox -s trt86 -- --local       that release in a virtualenv that pip-installs its TensorRT (tier 1);
-                                --trt-index URL picks the package index (default: the catalogue's)
-  nox -s matrix                 every release (`trt-matrix run`); arguments after -- go to it
-  nox -s report                 render the latest run's report
-  nox -s tests                  the project's tests (Docker tests run when a daemon answers)
-  nox -s lint                   ruff, mypy, generated files up to date, expectations lint, 3.8 syntax
-  nox -s py38                   the in-image code on Python 3.8 with numpy < 1.24, as the oldest images have
-  nox -s bench                  the benchmarks (benchmarks/), each printing one JSON line
+nox -s trt86                  that release at the tier this machine allows (in its image on a GPU host
+                              with Docker; without a GPU the tier-0 part runs and every GPU cell is
+                              recorded as not run, with the reason)
+nox -s trt86 -- --local       that release in a virtualenv that pip-installs its TensorRT (tier 1);
+                              --trt-index URL picks the package index (default: the catalogue's)
+nox -s matrix                 every release (`trt-matrix run`); arguments after -- go to it
+nox -s report                 render the latest run's report
+nox -s tests                  the project's tests (Docker tests run when a daemon answers)
+nox -s lint                   ruff, mypy, generated files up to date, expectations lint, 3.8 syntax
+nox -s py38                   the in-image code on Python 3.8 with numpy < 1.24, as the oldest images have
+nox -s bench                  the benchmarks (benchmarks/), each printing one JSON line
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def _release_session(release_id: str) -> None:
             session.install(spec, *(["--extra-index-url", index] if index else []))
         session.run("trt-matrix", "run", "--only", release_id, *args)
 
-    session_impl.__doc__ = (f"TensorRT {entry['tensorrt']} ({entry['base_image']}): the compatibility suite in its "
-                            "image, or -- --local in a virtualenv")
+    session_impl.__doc__ = (
+        f"TensorRT {entry['tensorrt']} ({entry['base_image']}): the compatibility suite in its "
+        "image, or -- --local in a virtualenv"
+    )
     nox.session(name=release_id)(session_impl)
 
 
@@ -95,7 +97,15 @@ def report(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit, compat (this machine's tier), Docker (when a daemon answers)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *(session.posargs or ["tests"]))
+    junit = Path(session.create_tmp()) / "junit.xml"
+    # pytest exits 5 when it collected nothing: accept the code here, then fail with a clear word
+    session.run("pytest", f"--junitxml={junit}", *(session.posargs or ["tests"]), success_codes=[0, 5])
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest just wrote it
+    ran = sum(int(suite.get("tests", "0")) for suite in root.iter("testsuite"))
+    if ran == 0:
+        session.error("pytest collected no tests (exit code 5): the test command ran nothing, which is a failure")
 
 
 @nox.session
@@ -115,8 +125,7 @@ def py38(session: nox.Session) -> None:
     """The code that runs inside the oldest images, on Python 3.8 with numpy < 1.24."""
     session.install(*PY38_DEPS)
     session.env["PYTHONPATH"] = str(ROOT)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "--trt-phase", "1,2", *PY38_TESTS,
-                *session.posargs)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "--trt-phase", "1,2", *PY38_TESTS, *session.posargs)
 
 
 @nox.session
