@@ -1,0 +1,119 @@
+"""`trt-matrix inspect FILE...`: what a plan file is, who built it, and which release would load it.
+
+Contract: every file is reported, good or bad. A bad file (missing, a directory, empty, truncated,
+corrupted) gives one line `trt-matrix: error: FILE: problem` on stderr and the command exits 2 after
+reporting the others. `--json` prints a list with one object per file (`file`, `kind`, `magic`,
+`builder_version`, `serialization_tag`, `sections`, `platform`, `verdicts`, ...; bad files carry `error`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="read plan (engine) files without TensorRT: builder version, tag, and who can load them",
+        description="Read each plan file's header without TensorRT or a GPU: the TensorRT build that "
+        "made it, its serialization tag, the ftrt sections and platform id. Recognises Git LFS pointers "
+        "and plans wrapped in tool metadata. Then says, for each release in the catalogue, whether its "
+        "runtime would load the plan, and why.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="plan files (.engine, .plan, .trt)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
+    p.add_argument(
+        "--catalogue",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a versions.toml to read releases from instead of the packaged one",
+    )
+    p.set_defaults(func=run)
+
+
+def _kind_line(info: Any) -> str:
+    from matrix.suite import planfile
+
+    if info.kind == planfile.KIND_LFS:
+        return f"Git LFS pointer ({info.file_size} bytes of text), not a plan"
+    if info.kind == planfile.KIND_NOT_A_PLAN:
+        return f"not a TensorRT plan: {info.looks_like}"
+    container = (
+        "ftrt container (TensorRT 8.6 or later)"
+        if info.magic == "ftrt"
+        else "ptrt plan (TensorRT 8.5 or older)"
+    )
+    if info.kind == planfile.KIND_WRAPPED:
+        return (
+            f"wrapped plan: {info.wrapper.metadata_size} bytes of JSON metadata, then the {container} "
+            f"at byte {info.wrapper.plan_offset}; {info.file_size} bytes"
+        )
+    return f"TensorRT plan, {container}, {info.file_size} bytes"
+
+
+def _human(path: str, info: Any, verdicts: Any) -> list[str]:
+    lines = [path, f"  {'kind':<20}{_kind_line(info)}"]
+    rows: list[tuple[str, str]] = []
+    if info.is_plan:
+        rows.append(("builder version", info.version_string or "not readable from the header"))
+        if info.plan is not None:
+            tag = f"{info.serialization_tag} ({info.plan.layout} header"
+            tag += f", safety tag {info.safety_tag})" if info.safety_tag is not None else ")"
+            rows.append(("serialization tag", tag))
+        if info.sections:
+            rows.append(
+                ("sections", "; ".join(f"{s.name} at 0x{s.offset:x}, {s.size} bytes" for s in info.sections))
+            )
+        rows.append(("platform", f"{info.platform or 'unknown'} ({info.platform_note})"))
+        rows.append(("version-compatible", f"{info.version_compatible}: {info.version_compatible_reason}"))
+    if info.wrapper is not None:
+        keys = sorted(json.loads(info.wrapper.metadata_json))
+        rows.append(("metadata keys", ", ".join(keys) or "(none)"))
+    if info.lfs is not None:
+        rows.append(("LFS object", f"{info.lfs.oid or '?'}, {info.lfs.size} bytes; run `git lfs pull`"))
+    rows.extend(("note", note) for note in info.notes)
+    lines.extend(f"  {name:<20}{value}" for name, value in rows)
+    lines.append("  would it load? (releases in the catalogue)")
+    width = max((len(v.runtime) for v in verdicts), default=0)
+    for v in verdicts:
+        lines.append(f"    {v.release:<7} {v.runtime:<{width}}  {v.status}: {v.reason}")
+        if v.expected_log:
+            lines.append(f"    {'':<7} {'':<{width}}  if refused, TensorRT logs: {v.expected_log}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from matrix import catalogue, plan_verdict
+    from matrix.suite import planfile
+
+    releases = catalogue.load(args.catalogue).releases
+    facts = plan_verdict.load_facts()
+    records: list[dict[str, Any]] = []
+    bad = 0
+    printed = False
+    for path in args.files:
+        try:
+            info = planfile.inspect_file(path)
+        except planfile.PlanFileError as exc:
+            bad += 1
+            print(f"trt-matrix: error: {path}: {exc}", file=sys.stderr)
+            records.append({"file": path, "kind": None, "error": str(exc)})
+            continue
+        verdicts = plan_verdict.verdicts(info, releases, facts)
+        if args.json:
+            record: dict[str, Any] = {"file": path, **info.to_json()}
+            record["verdicts"] = {v.release: v.to_json() for v in verdicts}
+            records.append(record)
+        else:
+            if printed:
+                print()
+            print("\n".join(_human(path, info, verdicts)))
+            printed = True
+    if args.json:
+        print(json.dumps(records, indent=2))
+    return 2 if bad else 0
