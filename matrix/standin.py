@@ -121,10 +121,11 @@ def _interpreter_symbols() -> frozenset[str]:
     return frozenset(names)
 
 
-def _defined(path: str) -> set[str]:
-    return {
-        line.split()[-1].split("@")[0] for line in _nm("--defined-only", path).splitlines() if line.strip()
-    }
+@cache
+def _defined(path: str) -> frozenset[str]:
+    """Dynamic symbols `path` defines, without their version suffix (read once per process)."""
+    lines = _nm("--defined-only", path).splitlines()
+    return frozenset(line.split()[-1].split("@")[0] for line in lines if line.strip())
 
 
 def required_symbols(module: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -102,11 +102,14 @@ def packages(path: Path | None = None) -> tuple[tuple[str, tuple[int, ...]], ...
 def _pip(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise UserError(
             f"{what}: pip did not finish in {PIP_TIMEOUT_S} s; check the network or proxy and try again"
         ) from None
+    if "No module named pip" in result.stderr:
+        raise UserError(f"{what}: {sys.executable} has no pip; install it (`{sys.executable} -m ensurepip`)")
+    return result
 
 
 def _last_line(text: str) -> str:

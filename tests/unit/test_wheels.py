@@ -127,3 +127,12 @@ def test_a_broken_bindings_file_is_a_user_error(tmp_path: Path) -> None:
     bad.write_text("[[package]]\nname = 1\n", encoding="utf-8")
     with pytest.raises(UserError, match="not a valid bindings file"):
         wheels.packages(bad)
+
+
+def test_an_interpreter_without_pip_is_told_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pip(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess([], 1, "", "/usr/bin/python3: No module named pip\n")
+
+    monkeypatch.setattr(subprocess, "run", no_pip)
+    with pytest.raises(UserError, match="has no pip; install it"):
+        wheels.index(refresh=True)
