@@ -4,7 +4,8 @@ Contract: `surface_table(selection)` returns an `ApiTable` with one `ReleaseSurf
 bindings releases on the package index, each imported in a throwaway subprocess against the stand-in
 (matrix/standin.py), and catalogue releases without wheels (8.4, 8.5) listed as not introspected,
 never guessed. `ApiTable.changes()` gives what each release added, removed and newly deprecated;
-`to_json()` maps release -> sorted `present` and `deprecated` names. Results are cached per wheel hash.
+`to_json()` maps release -> sorted `present` and `deprecated` names; `report_data()` is the plain data
+the report's "API changes between releases" section uses. Results are cached per wheel hash.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class Change:
     no_longer_deprecated: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -263,7 +264,7 @@ def surface_table(
     selection: Sequence[str] = (),
     *,
     refresh: bool = False,
-    jobs: int = 4,
+    jobs: int = 2,
     progress: wheels.Progress | None = None,
     catalogue_path: Path | None = None,
 ) -> ApiTable:
@@ -295,6 +296,27 @@ def surface_table(
         progress(f"{len(chosen)} release(s) in {time.monotonic() - started:.1f} s")
     surfaces.sort(key=lambda s: Version(s.release))
     return ApiTable(releases=tuple(surfaces), interpreter=wheels.interpreter_tag())
+
+
+def report_data(table: ApiTable) -> dict[str, Any]:
+    """Plain data for the report's "API changes between releases" section (JSON-serialisable)."""
+    return {
+        "interpreter": table.interpreter,
+        "method": "each release's compiled bindings wheel imported against a stand-in libnvinfer "
+        "(matrix/standin.py): the API surface only, nothing executed",
+        "releases": [
+            {
+                "release": s.release,
+                "introspected": s.introspected,
+                "reason": s.reason,
+                "package": s.package or None,
+                "names": len(s.present) if s.introspected else None,
+                "deprecated": len(s.deprecated) if s.introspected else None,
+            }
+            for s in table.releases
+        ],
+        "changes": [change.to_json() for change in table.changes()],
+    }
 
 
 def matching_names(table: ApiTable, patterns: Sequence[str]) -> list[str]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from typing import Any
 
 WIDTH = 110
+# Cold runs are CPU-bound (one pip process per release): on 2 cores, 2 jobs took 24 s, 4 took 34 s.
+DEFAULT_JOBS = max(1, min(8, os.cpu_count() or 2))
 
 
 def register(sub: Any) -> None:
@@ -45,7 +48,11 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print {release: {present: [...], deprecated: [...]}}")
     p.add_argument("--refresh", action="store_true", help="re-list the index and re-introspect (wheels stay)")
     p.add_argument(
-        "--jobs", type=int, default=4, metavar="N", help="releases prepared in parallel (default 4)"
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"releases prepared in parallel (default: the CPU count, at most 8; here {DEFAULT_JOBS})",
     )
     p.set_defaults(func=run)
 

@@ -67,6 +67,10 @@ def test_changes_between_consecutive_introspected_releases() -> None:
     assert table.cell("10.0.1", "BuilderFlag.INT8") == "D"
     assert table.cell("11.0.0.114", "BuilderFlag.INT8") == "-"
     assert table.cell("8.7.0", "Builder") is None
+    report = api_surface.report_data(table)
+    assert [r["release"] for r in report["releases"]] == ["8.6.1", "8.7.0", "10.0.1", "11.0.0.114"]
+    assert report["releases"][1]["names"] is None and report["changes"][0]["added"] == ["IPluginV3"]
+    json.dumps(report)
     data = table.to_json()
     assert data["8.7.0"] == {"introspected": False, "reason": "no wheel", "present": None, "deprecated": None}
     assert data["10.0.1"]["present"] == ["Builder", "BuilderFlag.INT8", "IPluginV3"]
