@@ -171,12 +171,7 @@ def introspect(
     release: wheels.Release, refresh: bool = False, progress: wheels.Progress | None = None
 ) -> ReleaseSurface:
     """One bindings release: downloaded, stood in, imported in a subprocess (or read from the cache)."""
-    try:
-        prepared = standin.stand_in(wheels.unpacked(release, progress))
-    except wheels.NoWheel as exc:
-        return ReleaseSurface(
-            release=release.version, introspected=False, package=release.package, reason=str(exc)
-        )
+    prepared = standin.stand_in(wheels.unpacked(release, progress))
     bindings = prepared.bindings
     cached = (
         wheels.cache_dir()
@@ -271,12 +266,13 @@ def surface_table(
     """The release x API table for `selection`: ids (trt86), versions or prefixes (10.8); all by default."""
     index = wheels.index(refresh, progress)
     chosen, missing = select(selection, index, catalogue.load(catalogue_path).releases)
+    none_here = "the package index has no compiled bindings for it"
     surfaces = [
         ReleaseSurface(
             release=version,
             introspected=False,
-            reason=f"not introspected: the package index has no compiled bindings for {version} "
-            "(PyPI's start at 8.6.1), so its API is not listed here rather than guessed",
+            reason=f"not introspected: {wheels.no_wheel_reason(version) or none_here} (its API is not "
+            "listed rather than guessed)",
         )
         for version in missing
     ]

@@ -1,10 +1,10 @@
 """TensorRT's compiled Python bindings from the package index: listed, downloaded and unpacked, cached.
 
 Contract: `index()` lists the bindings releases on the index (`pip index versions`, cached a day);
-`unpacked(version)` downloads the wheel that matches the RUNNING interpreter (`pip download --no-deps
+`unpacked(release)` downloads the wheel that matches the RUNNING interpreter (`pip download --no-deps
 --only-binary=:all:`) once and unpacks it, returning its site directory with `tensorrt` importable.
-Network trouble raises `UserError` naming the release and what to do; a release without a wheel for
-this interpreter raises `NoWheel`. Cache: $TRT_MATRIX_CACHE, else ~/.cache/trt-matrix.
+Network trouble raises `UserError` naming the release and what to do; `find()` raises `NoWheel` for a
+release with no wheel for this interpreter. Cache: $TRT_MATRIX_CACHE, else ~/.cache/trt-matrix.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -49,7 +50,7 @@ _NETWORK = re.compile(
 
 
 class NoWheel(Exception):
-    """The index has the release, but no wheel for this interpreter and platform."""
+    """The index has no wheel of the release's package for this interpreter (8.6.1 stops at cp311)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -112,14 +113,20 @@ def _pip(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("WARNING")]
-    return lines[-1] if lines else "(no output)"
+def _reason(text: str) -> str:
+    """The line of pip's output that says what went wrong: a network error if any, else its last error."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    network = [line for line in lines if _NETWORK.search(line)]
+    errors = [line for line in lines if not line.startswith("WARNING")]
+    chosen = network[-1] if network else errors[-1] if errors else "(no output)"
+    return chosen[:300]
 
 
-def _list_versions(package: str, refresh: bool, progress: Progress | None) -> list[str]:
-    cached = cache_dir() / "index" / f"{package}.json"
-    data: dict[str, object] = {}
+def _list_versions(package: str, refresh: bool, progress: Progress | None) -> list[str] | None:
+    """The versions `pip index versions` lists for this interpreter (it lists only installable ones):
+    a list (cached a day), or None when pip found nothing for this interpreter."""
+    cached = cache_dir() / "index" / f"{package}-{interpreter_tag()}.json"
+    data: dict[str, Any] = {}
     if cached.is_file():
         try:
             data = json.loads(cached.read_text(encoding="utf-8"))
@@ -127,21 +134,26 @@ def _list_versions(package: str, refresh: bool, progress: Progress | None) -> li
             data = {}
     fetched = data.get("fetched")
     if not refresh and isinstance(fetched, float) and time.time() - fetched < INDEX_TTL_S:
-        return [str(v) for v in data.get("versions", [])]  # type: ignore[attr-defined]
+        return None if data.get("versions") is None else [str(v) for v in data["versions"]]
     if progress:
         progress(f"listing {package} versions on the package index (pip index versions)")
-    result = _pip(["index", "versions", package], f"listing {package}")
+    result = _pip(["index", "versions", "--only-binary=:all:", package], f"listing {package}")
+    output = result.stdout + result.stderr
     match = re.search(r"^Available versions: (.+)$", result.stdout, re.MULTILINE)
-    if result.returncode != 0 or match is None:
-        if data.get("versions"):
-            if progress:
-                progress(f"the index did not answer ({_last_line(result.stderr)}); using the cached list")
-            return [str(v) for v in data["versions"]]  # type: ignore[attr-defined]
+    versions: list[str] | None
+    if match is not None and result.returncode == 0:
+        versions = [v.strip() for v in match.group(1).split(",") if v.strip()]
+    elif "No matching distribution found" in output and not _NETWORK.search(output):
+        versions = None  # nothing for this interpreter (or an index that answers nothing: see index())
+    elif "versions" in data:
+        if progress:
+            progress(f"the index did not answer ({_reason(output)}); using the cached list")
+        return None if data["versions"] is None else [str(v) for v in data["versions"]]
+    else:
         raise UserError(
-            f"cannot list {package} on the package index ({_last_line(result.stderr + result.stdout)}); "
+            f"cannot list {package} on the package index ({_reason(output)}); "
             "check the network or pip's index/proxy settings and try again"
         )
-    versions = [v.strip() for v in match.group(1).split(",") if v.strip()]
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"fetched": time.time(), "versions": versions}), encoding="utf-8")
@@ -149,16 +161,29 @@ def _list_versions(package: str, refresh: bool, progress: Progress | None) -> li
     return versions
 
 
+def listing(refresh: bool = False, progress: Progress | None = None) -> dict[str, list[str] | None]:
+    """package -> versions on the index for this interpreter (None: no wheel for it)."""
+    found = {package: _list_versions(package, refresh, progress) for package, _ in packages()}
+    if all(versions is None for versions in found.values()):
+        raise UserError(
+            f"the package index lists none of {', '.join(found)} for this Python ({interpreter_tag()}); "
+            "either it has no wheels for it or the index is unreachable: check the network or pip's "
+            "index/proxy settings, or use another Python"
+        )
+    return found
+
+
 def index(refresh: bool = False, progress: Progress | None = None) -> tuple[Release, ...]:
     """Every bindings release on the index, oldest first; post releases fold into their base release."""
     groups: dict[tuple[str, Version], list[Version]] = {}
-    for package, majors in packages():
-        for text in _list_versions(package, refresh, progress):
+    majors_of = dict(packages())
+    for package, texts in listing(refresh, progress).items():
+        for text in texts or []:
             try:
                 version = Version(text)
             except InvalidVersion:
                 continue
-            if version.major in majors and not version.is_prerelease:
+            if version.major in majors_of[package] and not version.is_prerelease:
                 groups.setdefault((package, Version(version.base_version)), []).append(version)
     releases = []
     for (package, _base), versions in sorted(groups.items(), key=lambda item: item[0][1]):
@@ -167,6 +192,16 @@ def index(refresh: bool = False, progress: Progress | None = None) -> tuple[Rele
             Release(version=str(ordered[0]), package=package, candidates=tuple(map(str, ordered)))
         )
     return tuple(releases)
+
+
+def no_wheel_reason(version: str) -> str | None:
+    """Why `version` has no bindings here when its package lists nothing for this interpreter, else None."""
+    head = version.split(".", maxsplit=1)[0]
+    major = int(head) if head.isdigit() else -1
+    for package, majors in packages():
+        if major in majors and _list_versions(package, False, None) is None:
+            return f"the index has no {package} wheel for this Python ({interpreter_tag()})"
+    return None
 
 
 def _compatible(wheel: Path) -> bool:
@@ -204,14 +239,12 @@ def download(package: str, version: str, progress: Progress | None = None) -> Pa
         found = [p for p in Path(tmp).glob("*.whl") if _compatible(p)]
         if result.returncode != 0 or not found:
             output = result.stdout + result.stderr
-            if _NETWORK.search(output):
-                raise UserError(
-                    f"release {version}: cannot download {requirement} from the package index "
-                    f"({_last_line(output)}); check the network or pip's proxy settings, or leave "
-                    f"{version} out with --releases"
-                )
-            raise NoWheel(
-                f"no {interpreter_tag()} wheel of {requirement} on the index ({_last_line(output)})"
+            # The version came from `pip index versions`, which lists only what this interpreter can
+            # install, so a failure here is the index or the network, not a missing wheel.
+            raise UserError(
+                f"release {version}: cannot download {requirement} from the package index "
+                f"({_reason(output)}); check the network or pip's proxy settings, or leave "
+                f"{version} out with --releases"
             )
         target = wheels / found[0].name
         found[0].replace(target)
@@ -242,17 +275,9 @@ def _import_name(site: Path) -> tuple[str, Path]:
 
 
 def unpacked(release: Release, progress: Progress | None = None) -> Unpacked:
-    """Download (once) and unpack (once) a release's wheel; tries post releases when the base has none."""
-    last: NoWheel | None = None
-    for version in release.candidates:
-        try:
-            wheel = download(release.package, version, progress)
-        except NoWheel as exc:
-            last = exc
-            continue
-        return _unpack(release.package, version, wheel)
-    assert last is not None
-    raise last
+    """Download (once) and unpack (once) a release's wheel (its base release; a post release if only)."""
+    wheel = download(release.package, release.version, progress)
+    return _unpack(release.package, release.version, wheel)
 
 
 def _unpack(package: str, version: str, wheel: Path) -> Unpacked:
@@ -294,6 +319,9 @@ def find(version: str, refresh: bool = False, progress: Progress | None = None) 
     releases = index(refresh, progress)
     matching = [r for r in releases if version in r.candidates or f"{r.version}.".startswith(f"{version}.")]
     if not matching:
+        reason = no_wheel_reason(version)
+        if reason is not None:
+            raise NoWheel(f"{version}: {reason}")
         known = ", ".join(r.version for r in releases)
         raise UserError(f"no TensorRT bindings release {version!r} on the package index; it has {known}")
     return matching[-1]

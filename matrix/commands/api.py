@@ -116,6 +116,12 @@ def _summary(table: Any) -> list[str]:
             else "(first introspected)"
         )
         lines.append(f"{s.release:<18}{s.package:<24}{len(s.present):>6}{len(s.deprecated):>11}  {delta}")
+    for s in table.releases:
+        if s.plugin_error:
+            lines.append(
+                f"note: {s.release}: tensorrt.plugin ships in the wheel but did not import here "
+                f"({s.plugin_error}); its members are not listed"
+            )
     lines += ["", "Changes (a class or enum added or removed is shown once, with its member count)"]
     for change in table.changes():
         new, old = table.get(change.release), table.get(change.previous)

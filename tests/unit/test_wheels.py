@@ -23,18 +23,26 @@ LISTING = {
 }
 
 
+NOTHING = "ERROR: No matching distribution found for {}"
+
+
 class FakePip:
-    def __init__(self, fail: str = "") -> None:
+    """`pip index versions` answers LISTING (or nothing for `missing` packages); `pip download` fails."""
+
+    def __init__(self, fail: str = "", missing: tuple[str, ...] = ()) -> None:
         self.calls: list[list[str]] = []
-        self.fail = fail
+        self.fail, self.missing = fail, missing
 
     def __call__(self, args: list[str], what: str) -> subprocess.CompletedProcess[str]:
         self.calls.append(args)
         if self.fail:
             return subprocess.CompletedProcess(args, 1, "", self.fail)
         if args[0] == "index":
-            return subprocess.CompletedProcess(args, 0, LISTING[args[2]], "")
-        return subprocess.CompletedProcess(args, 1, "", "ERROR: No matching distribution found")
+            package = args[-1]
+            if package in self.missing:
+                return subprocess.CompletedProcess(args, 1, "", NOTHING.format(package))
+            return subprocess.CompletedProcess(args, 0, LISTING[package], "")
+        return subprocess.CompletedProcess(args, 1, "", NOTHING.format(args[-1]))
 
 
 @pytest.fixture(autouse=True)
@@ -93,12 +101,29 @@ def test_a_network_failure_names_the_release_and_what_to_do(monkeypatch: pytest.
     assert "check the network" in message and "--releases" in message
 
 
-def test_a_missing_wheel_for_this_interpreter_is_no_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_package_without_wheels_for_this_python_is_no_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip index versions lists only what this interpreter can install: 8.6.1 stops at cp311.
+    monkeypatch.setattr(wheels, "_pip", FakePip(missing=("tensorrt-bindings",)))
+    assert next(r.version for r in wheels.index()) == "10.0.1"
+    with pytest.raises(
+        wheels.NoWheel, match=r"8\.6\.1: the index has no tensorrt-bindings wheel for this Python"
+    ):
+        wheels.find("8.6.1")
+    assert wheels.no_wheel_reason("10.3.0") is None
+
+
+def test_an_index_that_lists_nothing_at_all_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wheels, "_pip", FakePip(missing=("tensorrt-bindings", "tensorrt-cu12-bindings")))
+    with pytest.raises(
+        UserError, match="lists none of tensorrt-bindings, tensorrt-cu12-bindings for this Python"
+    ):
+        wheels.index()
+
+
+def test_a_listed_release_that_will_not_download_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wheels, "_pip", FakePip())
     release = wheels.Release(version="8.6.1", package="tensorrt-bindings", candidates=("8.6.1",))
-    with pytest.raises(
-        wheels.NoWheel, match=f"no {wheels.interpreter_tag()} wheel of tensorrt-bindings==8.6.1"
-    ):
+    with pytest.raises(UserError, match=r"release 8\.6\.1: cannot download tensorrt-bindings==8\.6\.1"):
         wheels.unpacked(release)
 
 

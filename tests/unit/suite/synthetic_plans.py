@@ -18,10 +18,11 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def fixture_dir() -> Path | None:
-    """The shared engine fixtures: $TRT_MATRIX_FIXTURES, ../shared/fixtures, or /work/shared/fixtures."""
+    """The shared engine fixtures: $TRT_MATRIX_FIXTURES if set (only it), else ../shared/fixtures or
+    /work/shared/fixtures."""
     candidates = [REPO.parent / "shared" / "fixtures", Path("/work/shared/fixtures")]
-    if os.environ.get("TRT_MATRIX_FIXTURES"):
-        candidates.insert(0, Path(os.environ["TRT_MATRIX_FIXTURES"]))
+    if "TRT_MATRIX_FIXTURES" in os.environ:
+        candidates = [Path(os.environ["TRT_MATRIX_FIXTURES"])]
     for base in candidates:
         if (base / "engines" / "EXPECTED.tsv").is_file():
             return base / "engines"
