@@ -4,8 +4,9 @@ Contract: `surface_table(selection)` returns an `ApiTable` with one `ReleaseSurf
 bindings releases on the package index, each imported in a throwaway subprocess against the stand-in
 (matrix/standin.py), and catalogue releases without wheels (8.4, 8.5) listed as not introspected,
 never guessed. `ApiTable.changes()` gives what each release added, removed and newly deprecated;
-`to_json()` maps release -> sorted `present` and `deprecated` names; `report_data()` is the plain data
-the report's "API changes between releases" section uses. Results are cached per wheel hash.
+`to_json()` maps each introspected release (or catalogue id) to sorted `present` and `deprecated` names,
+the input of `trt-matrix report --api-surface`; `details()` adds provenance and the releases not
+introspected; `report_data()` is plain data for the report. Results are cached per wheel hash.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class ReleaseSurface:
     def deprecated(self) -> frozenset[str]:
         return frozenset(name for name, _, _ in self.notes)
 
-    def to_json(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         if not self.introspected:
             return {"introspected": False, "reason": self.reason, "present": None, "deprecated": None}
         return {
@@ -132,8 +133,32 @@ class ApiTable:
             return "-"
         return "D" if name in surface.deprecated else "Y"
 
-    def to_json(self) -> dict[str, Any]:
-        return {s.release: s.to_json() for s in self.releases}
+    def for_catalogue(self, releases: Sequence[catalogue.Release]) -> dict[str, ReleaseSurface]:
+        """Catalogue id -> the newest introspected release its `tensorrt` names (trt10: 10.8.0.43)."""
+        found: dict[str, ReleaseSurface] = {}
+        for release in releases:
+            wanted = release.tensorrt.split(".post")[0]
+            for surface in self.releases:
+                if surface.introspected and _matches(surface.release.split(".post")[0], wanted):
+                    found[release.id] = surface
+        return found
+
+    def to_json(self, releases: Sequence[catalogue.Release] | None = None) -> dict[str, Any]:
+        """{release: {"present": [...], "deprecated": [...]}} for the introspected releases, oldest first;
+        keyed by catalogue id instead when `releases` (the catalogue) is given."""
+        chosen = (
+            self.for_catalogue(releases)
+            if releases is not None
+            else {s.release: s for s in self.releases if s.introspected}
+        )
+        return {
+            key: {"present": sorted(s.present), "deprecated": sorted(s.deprecated)}
+            for key, s in chosen.items()
+        }
+
+    def details(self) -> dict[str, Any]:
+        """Every release with its provenance, deprecation notes, or why it was not introspected."""
+        return {s.release: s.details() for s in self.releases}
 
 
 def _script_key() -> str:

@@ -2,8 +2,9 @@
 
 Contract: prints, per release, how many names its bindings have and what changed from the release
 before (added, removed, newly deprecated); `--names GLOB` prints a name x release grid; `--json` maps
-each release to `present` and `deprecated` (sorted qualified names; null for releases not
-introspected). Progress goes to stderr. Exit 1 when a release's introspection failed, 2 on UserError.
+each introspected release (`--ids`: catalogue id) to sorted `present` and `deprecated` names, the input
+of `trt-matrix report --api-surface`; `--details` adds provenance and the releases not introspected.
+Progress goes to stderr. Exit 1 when a release's introspection failed, 2 on UserError.
 """
 
 from __future__ import annotations
@@ -45,7 +46,17 @@ def register(sub: Any) -> None:
         metavar="GLOB",
         help="show a name x release grid for names matching GLOB (e.g. 'IExecutionContext.execute*')",
     )
-    p.add_argument("--json", action="store_true", help="print {release: {present: [...], deprecated: [...]}}")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print {release: {present: [...], deprecated: [...]}} (the input of report --api-surface)",
+    )
+    p.add_argument("--ids", action="store_true", help="with --json: key by catalogue id (trt86) instead")
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="with --json: add provenance, notes and releases not introspected",
+    )
     p.add_argument("--refresh", action="store_true", help="re-list the index and re-introspect (wheels stay)")
     p.add_argument(
         "--jobs",
@@ -157,16 +168,28 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UserError("--jobs must be 1 or more")
+    if (args.ids or args.details) and not args.json:
+        raise UserError("--ids and --details go with --json")
+    if args.ids and args.details:
+        raise UserError("--ids and --details do not go together; pick one")
     table = api_surface.surface_table(args.releases, refresh=args.refresh, jobs=args.jobs, progress=_progress)
     names = api_surface.matching_names(table, args.names) if args.names else None
     if args.names and not names:
         raise UserError(f"--names: no name in any release matches {', '.join(args.names)}")
     if args.json:
-        data = table.to_json()
+        from matrix import catalogue
+
+        if args.details:
+            data = table.details()
+        else:
+            data = table.to_json(catalogue.load().releases if args.ids else None)
+            skipped = [s.release for s in table.releases if not s.introspected]
+            if skipped:
+                _progress(f"not introspected, so not in the JSON: {', '.join(skipped)} (--details says why)")
         if names is not None:
             for entry in data.values():
                 for key in ("present", "deprecated"):
-                    if entry[key] is not None:
+                    if entry.get(key) is not None:
                         entry[key] = [n for n in entry[key] if n in names]
         print(json.dumps(data, indent=1))
     elif names is not None:

@@ -1,10 +1,10 @@
 """Read a TensorRT plan (engine) file's header without TensorRT.
 
-Contract: `inspect_file(path)` / `inspect_bytes(data)` return a frozen `PlanFile` saying what the bytes
-are (`plan`, `wrapped-plan`, `lfs-pointer`, `not-a-plan`) and, for plans, the builder version,
-serialization tag, `ftrt` sections and platform id. Bad, empty, truncated or corrupted input raises
-`PlanFileError` and nothing else. Standard library only, Python 3.8 (the in-image deserialize check
-classifies plans with it). Layout facts: ../shared/research/plan-header.md.
+Contract: `inspect_file(path)` / `inspect_bytes(data)` (alias `parse`) return a frozen `PlanFile`
+saying what the bytes are (`plan`, `wrapped-plan`, `lfs-pointer`, `not-a-plan`) and, for plans, the
+builder version, serialization tag, `ftrt` sections and platform id. Bad, empty, truncated or
+corrupted input raises `PlanFileError` and nothing else. Standard library only, Python 3.8 (the
+in-image deserialize check classifies plans with it). Layout: ../shared/research/plan-header.md.
 """
 
 from __future__ import annotations
@@ -477,6 +477,11 @@ def inspect_bytes(data: bytes | mmap.mmap) -> PlanFile:
     else:
         found = _wrapped(view) or _not_a_plan(view)
     return dataclasses.replace(found, first_bytes=head[:16])
+
+
+def parse(data: bytes | mmap.mmap) -> PlanFile:
+    """The same as `inspect_bytes` (the name matrix.suite.planfile_glue uses)."""
+    return inspect_bytes(data)
 
 
 def inspect_file(path: str) -> PlanFile:

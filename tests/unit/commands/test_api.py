@@ -87,11 +87,25 @@ def test_json_maps_each_release_to_sorted_present_and_deprecated(
     fake: list[Sequence[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["api", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["8.5.1", "8.6.1", "10.0.1"]
-    assert data["8.5.1"]["present"] is None and data["8.5.1"]["introspected"] is False
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert list(data) == ["8.6.1", "10.0.1"]
+    assert all(set(entry) == {"present", "deprecated"} for entry in data.values())
     assert data["10.0.1"]["present"] == sorted(data["10.0.1"]["present"])
     assert data["10.0.1"]["deprecated"] == ["BuilderFlag.INT8"]
+    assert "not introspected, so not in the JSON: 8.5.1" in captured.err
+    assert main(["api", "--json", "--details"]) == 0
+    details = json.loads(capsys.readouterr().out)
+    assert details["8.5.1"] == {
+        "introspected": False,
+        "reason": "not introspected: no wheel",
+        "present": None,
+        "deprecated": None,
+    }
+    assert main(["api", "--json", "--ids"]) == 0
+    assert list(json.loads(capsys.readouterr().out)) == ["trt86", "trt100"]
+    assert main(["api", "--ids"]) == 2
+    assert "--ids and --details go with --json" in capsys.readouterr().err
 
 
 def test_names_grid_and_filter(fake: list[Sequence[str]], capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,8 +162,8 @@ def test_real_run_for_catalogue_releases(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["api", "--json", "--releases", "trt84,trt86,trt10,trt11"]) == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
-    assert list(data) == ["8.4.1", "8.6.1", "10.8.0.43", "11.4.0.106"]
-    assert data["8.4.1"]["present"] is None
+    assert list(data) == ["8.6.1", "10.8.0.43", "11.4.0.106"]
+    assert "not introspected, so not in the JSON: 8.4.1" in captured.err
     assert "IExecutionContext.execute_async_v2" in data["8.6.1"]["present"]
     assert "IExecutionContext.execute_async_v2" not in data["10.8.0.43"]["present"]
     assert (
@@ -157,3 +171,5 @@ def test_real_run_for_catalogue_releases(capsys: pytest.CaptureFixture[str]) -> 
         and "BuilderFlag.INT8" not in data["11.4.0.106"]["present"]
     )
     assert "trt-matrix: api:" in captured.err  # progress goes to stderr
+    assert main(["api", "--json", "--ids", "--releases", "trt84,trt86,trt10,trt11"]) == 0
+    assert list(json.loads(capsys.readouterr().out)) == ["trt86", "trt10", "trt11"]
