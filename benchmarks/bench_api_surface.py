@@ -4,6 +4,7 @@ Run from the repository root: `python3 benchmarks/bench_api_surface.py [--jobs N
 Cold = an empty TRT_MATRIX_CACHE (and pip's own HTTP cache off, unless --pip-cache); warm = the same
 command again. A third, instrumented cold run in-process sums the time spent in each phase (phases
 overlap across the --jobs worker threads, so the sums exceed the wall time). Needs the package index.
+The last line is the figures as one JSON object.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -88,6 +90,16 @@ def main() -> None:
     print(f"instrumented cold run: {wall:.1f} s wall, {done} releases introspected; time per phase:")
     for label, total in sorted(TOTALS.items(), key=lambda item: -item[1]):
         print(f"  {label:<24}{total:7.1f} s over {COUNTS[label]} calls")
+    figures = {
+        "benchmark": "api_surface",
+        "jobs": args.jobs,
+        "releases": done,
+        "cold_s": round(cold, 2),
+        "warm_s": round(warm, 3),
+        "instrumented_cold_s": round(wall, 2),
+        "phase_s": {label: round(total, 2) for label, total in TOTALS.items()},
+    }
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

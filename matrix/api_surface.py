@@ -76,9 +76,7 @@ class ReleaseSurface:
             "plugin_error": self.plugin_error or None,
             "present": sorted(self.present),
             "deprecated": sorted(self.deprecated),
-            "deprecation_notes": {
-                name: {"note": note, "source": source} for name, note, source in self.notes
-            },
+            "deprecation_notes": {name: {"note": note, "source": source} for name, note, source in self.notes},
         }
 
 
@@ -151,10 +149,7 @@ class ApiTable:
             if releases is not None
             else {s.release: s for s in self.releases if s.introspected}
         )
-        return {
-            key: {"present": sorted(s.present), "deprecated": sorted(s.deprecated)}
-            for key, s in chosen.items()
-        }
+        return {key: {"present": sorted(s.present), "deprecated": sorted(s.deprecated)} for key, s in chosen.items()}
 
     def details(self) -> dict[str, Any]:
         """Every release with its provenance, deprecation notes, or why it was not introspected."""
@@ -239,11 +234,7 @@ def introspect(
             )
         ),
         inherited=tuple(
-            sorted(
-                (name, str(info["inherited_from"]))
-                for name, info in names.items()
-                if info.get("inherited_from")
-            )
+            sorted((name, str(info["inherited_from"])) for name, info in names.items() if info.get("inherited_from"))
         ),
     )
 

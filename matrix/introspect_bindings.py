@@ -133,9 +133,7 @@ def walk_class(qualname: str, cls: type, depth: int = 0) -> None:
         elif isinstance(raw, staticmethod | classmethod):
             record(qual, "staticmethod", getattr(raw.__func__, "__doc__", None), inherited_from=base)
         elif callable(raw):
-            record(
-                qual, "method", getattr(raw, "__doc__", None), fallback=ivars.get(attr), inherited_from=base
-            )
+            record(qual, "method", getattr(raw, "__doc__", None), fallback=ivars.get(attr), inherited_from=base)
         else:
             record(qual, "attribute", None, fallback=ivars.get(attr), inherited_from=base)
 

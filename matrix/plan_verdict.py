@@ -83,9 +83,7 @@ def load_facts(path: Path | None = None) -> PlanFacts:
     path = path or FACTS_PATH
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        tags = tuple(
-            (int(row["tag"]), tuple(str(s) for s in row["series"])) for row in data["tag"] if row["series"]
-        )
+        tags = tuple((int(row["tag"]), tuple(str(s) for s in row["series"])) for row in data["tag"] if row["series"])
         compat = data["compatibility"]
         vc_from = tuple(int(p) for p in str(compat["version_compatible_from"]).split("."))
         cross = frozenset((int(a), int(b)) for a, b in compat["cross_major"])
@@ -180,8 +178,7 @@ def _plan_verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts) -
     if not vc_capable:
         return make(
             "refused",
-            f"{prefix}; a plan built before {_dotted(facts.vc_from)} loads only in the exact build "
-            "that made it",
+            f"{prefix}; a plan built before {_dotted(facts.vc_from)} loads only in the exact build that made it",
             log,
         )
     if runtime < tuple(build[: len(runtime)]):
@@ -234,9 +231,7 @@ def verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts | None =
     else:
         reason = f"not a TensorRT plan: {plan.looks_like}"
     first = int.from_bytes(plan.first_bytes[:4].ljust(4, b"\0"), "little")
-    text, source = (
-        facts.log("not_a_plan_8") if runtime[0] <= 8 else facts.log("not_a_plan_later", first_u32=first)
-    )
+    text, source = facts.log("not_a_plan_8") if runtime[0] <= 8 else facts.log("not_a_plan_later", first_u32=first)
     return Verdict(
         release=release.id,
         runtime=release.tensorrt,

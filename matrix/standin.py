@@ -68,9 +68,7 @@ class Prepared:
 
 
 def _tool(name: str, hint: str) -> str:
-    path = shutil.which(name) or next(
-        (p for p in (f"/sbin/{name}", f"/usr/sbin/{name}") if Path(p).is_file()), None
-    )
+    path = shutil.which(name) or next((p for p in (f"/sbin/{name}", f"/usr/sbin/{name}") if Path(p).is_file()), None)
     if path is None:
         raise UserError(f"`{name}` not found: {hint}")
     return path
@@ -79,9 +77,7 @@ def _tool(name: str, hint: str) -> str:
 def _run(argv: list[str]) -> str:
     result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
     if result.returncode != 0:
-        raise UserError(
-            f"`{' '.join(argv[:3])} ...` failed: {result.stderr.strip() or result.stdout.strip()}"
-        )
+        raise UserError(f"`{' '.join(argv[:3])} ...` failed: {result.stderr.strip() or result.stdout.strip()}")
     return result.stdout
 
 
@@ -156,9 +152,7 @@ def required_symbols(module: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
             raise UserError(f"{module}: undefined symbol {name!r} cannot be stood in")
         symbols.append(name)
     if not symbols:
-        raise UserError(
-            f"{module}: no undefined entry points found with nm; is it a TensorRT bindings module?"
-        )
+        raise UserError(f"{module}: no undefined entry points found with nm; is it a TensorRT bindings module?")
     return tuple(sorted(set(symbols))), sonames
 
 
@@ -195,9 +189,7 @@ def _compile(symbols: tuple[str, ...]) -> Path:
             check=False,
         )
         if result.returncode != 0:
-            raise UserError(
-                f"could not compile the stand-in library with {compiler}: {result.stderr.strip()}"
-            )
+            raise UserError(f"could not compile the stand-in library with {compiler}: {result.stderr.strip()}")
         (Path(tmp) / "standin.c").replace(home / "standin.c")
         out.replace(built)
     return built

@@ -188,9 +188,7 @@ def index(refresh: bool = False, progress: Progress | None = None) -> tuple[Rele
     releases = []
     for (package, _base), versions in sorted(groups.items(), key=lambda item: item[0][1]):
         ordered = sorted(versions, key=lambda v: (v.post is not None, v))
-        releases.append(
-            Release(version=str(ordered[0]), package=package, candidates=tuple(map(str, ordered)))
-        )
+        releases.append(Release(version=str(ordered[0]), package=package, candidates=tuple(map(str, ordered))))
     return tuple(releases)
 
 
@@ -268,9 +266,7 @@ def _import_name(site: Path) -> tuple[str, Path]:
     """The package holding the compiled `tensorrt*.so` module, and that module."""
     modules = sorted(site.glob("*/tensorrt*.so"))
     if not modules:
-        raise UserError(
-            f"{site}: the wheel holds no compiled tensorrt module; delete {site.parent} and retry"
-        )
+        raise UserError(f"{site}: the wheel holds no compiled tensorrt module; delete {site.parent} and retry")
     return modules[0].parent.name, modules[0]
 
 
@@ -299,9 +295,7 @@ def _unpack(package: str, version: str, wheel: Path) -> Unpacked:
         except (zipfile.BadZipFile, OSError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             wheel.unlink(missing_ok=True)
-            raise UserError(
-                f"{wheel.name}: cannot unpack ({exc}); it was deleted, run again to download it"
-            ) from None
+            raise UserError(f"{wheel.name}: cannot unpack ({exc}); it was deleted, run again to download it") from None
     name, module = _import_name(site)
     return Unpacked(
         version=version,

@@ -36,8 +36,7 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="LIST",
-        help="catalogue ids (trt86), versions or prefixes (10.8, 11); comma-separated or repeated "
-        "(default: all)",
+        help="catalogue ids (trt86), versions or prefixes (10.8, 11); comma-separated or repeated (default: all)",
     )
     p.add_argument(
         "--names",
@@ -139,9 +138,7 @@ def _summary(table: Any) -> list[str]:
         lines.append(f"{change.release} (after {change.previous})")
         block = _wrapped("+", _folded(change.added, dict(new.kinds), dict(new.inherited)))
         block += _wrapped("-", _folded(change.removed, dict(old.kinds), dict(old.inherited)))
-        block += _wrapped(
-            "deprecated:", _folded(change.newly_deprecated, dict(new.kinds), dict(new.inherited))
-        )
+        block += _wrapped("deprecated:", _folded(change.newly_deprecated, dict(new.kinds), dict(new.inherited)))
         block += _wrapped("no longer deprecated:", list(change.no_longer_deprecated))
         lines += block or ["  (no change)"]
     return lines

@@ -44,9 +44,7 @@ def _kind_line(info: Any) -> str:
     if info.kind == planfile.KIND_NOT_A_PLAN:
         return f"not a TensorRT plan: {info.looks_like}"
     container = (
-        "ftrt container (TensorRT 8.6 or later)"
-        if info.magic == "ftrt"
-        else "ptrt plan (TensorRT 8.5 or older)"
+        "ftrt container (TensorRT 8.6 or later)" if info.magic == "ftrt" else "ptrt plan (TensorRT 8.5 or older)"
     )
     if info.kind == planfile.KIND_WRAPPED:
         return (
@@ -66,9 +64,7 @@ def _human(path: str, info: Any, verdicts: Any) -> list[str]:
             tag += f", safety tag {info.safety_tag})" if info.safety_tag is not None else ")"
             rows.append(("serialization tag", tag))
         if info.sections:
-            rows.append(
-                ("sections", "; ".join(f"{s.name} at 0x{s.offset:x}, {s.size} bytes" for s in info.sections))
-            )
+            rows.append(("sections", "; ".join(f"{s.name} at 0x{s.offset:x}, {s.size} bytes" for s in info.sections)))
         rows.append(("platform", f"{info.platform or 'unknown'} ({info.platform_note})"))
         rows.append(("version-compatible", f"{info.version_compatible}: {info.version_compatible_reason}"))
     if info.wrapper is not None:

@@ -251,9 +251,7 @@ def _parse_ptrt(view: _View, notes: list[str], inner: bool) -> InnerPlan:
                 f"the {header}-byte header, {payload} are there"
             )
         shortest = max(s for s in sizes if s < payload)
-        notes.append(
-            f"{view.what} declares {shortest} bytes after its header; {payload - shortest} more bytes follow"
-        )
+        notes.append(f"{view.what} declares {shortest} bytes after its header; {payload - shortest} more bytes follow")
     end_marker: bool | None = None
     if inner:
         end_marker = view.u32(len(view) - 4) == PTRT_END
@@ -324,9 +322,7 @@ def _parse_ftrt(view: _View, kind: str, notes: list[str], wrapper: Wrapper | Non
     if not 0 < count <= MAX_SECTIONS:
         raise PlanFileError(f"corrupted ftrt header: it declares {count} sections")
     if total > len(view):
-        raise PlanFileError(
-            f"truncated ftrt plan: its header declares {total} bytes, the file has {len(view)}"
-        )
+        raise PlanFileError(f"truncated ftrt plan: its header declares {total} bytes, the file has {len(view)}")
     if total < len(view):
         notes.append(f"{len(view) - total} bytes follow the {total}-byte plan the header declares")
     body = view.sub(0, total, "ftrt plan")

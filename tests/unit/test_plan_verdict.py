@@ -80,9 +80,7 @@ def test_another_tag_quotes_the_tag_mismatch_line() -> None:
         ((9, 2, 0, 5), "10.8.0", "refused", "across majors"),
     ],
 )
-def test_version_compatibility_rules(
-    built: tuple[int, int, int, int], runtime: str, status: str, phrase: str
-) -> None:
+def test_version_compatibility_rules(built: tuple[int, int, int, int], runtime: str, status: str, phrase: str) -> None:
     plan = _ftrt(built, 236) if built >= (8, 6, 0, 0) else inspect_bytes(syn.ptrt_current(built, 232))
     v = _verdict(plan, runtime)
     assert v.status == status, v.reason

@@ -86,9 +86,7 @@ def test_the_standin_is_marked_and_makes_the_module_load(
         "print(m.entry(), len(loaded_standins()))\n"
     )
     env = {"LD_LIBRARY_PATH": str(libdir), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "1 1" in result.stdout.splitlines(), "createFake_INTERNAL returned NULL; one stand-in is loaded"
 
@@ -125,9 +123,7 @@ def test_bindings_env_imports_the_real_release_against_the_standin(version: str)
         "print(trt.__version__, trt.__name__, hasattr(trt, 'IExecutionContext'), plugin, built, sep='|')\n"
     )
     env["PYTHONPATH"] += ":" + str(Path.cwd())
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     found, name, has_context, plugin, built = result.stdout.strip().splitlines()[-1].split("|")
     assert found.startswith(version) and name == "tensorrt" and has_context == "True"

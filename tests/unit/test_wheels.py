@@ -67,9 +67,7 @@ def test_index_folds_post_releases_and_keeps_the_configured_majors(monkeypatch: 
     assert len(pip.calls) == calls, "the version list is cached"
 
 
-def test_a_stale_list_is_used_when_the_index_does_not_answer(
-    monkeypatch: pytest.MonkeyPatch, cache: Path
-) -> None:
+def test_a_stale_list_is_used_when_the_index_does_not_answer(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
     monkeypatch.setattr(wheels, "_pip", FakePip())
     wheels.index()
     for path in (cache / "index").glob("*.json"):
@@ -83,12 +81,8 @@ def test_a_stale_list_is_used_when_the_index_does_not_answer(
 
 
 def test_no_index_and_no_cache_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        wheels, "_pip", FakePip(fail="WARNING: Retrying ... ProxyError('Cannot connect to proxy.')")
-    )
-    with pytest.raises(
-        UserError, match=r"cannot list tensorrt-bindings on the package index .*check the network"
-    ):
+    monkeypatch.setattr(wheels, "_pip", FakePip(fail="WARNING: Retrying ... ProxyError('Cannot connect to proxy.')"))
+    with pytest.raises(UserError, match=r"cannot list tensorrt-bindings on the package index .*check the network"):
         wheels.index()
 
 
@@ -105,18 +99,14 @@ def test_a_package_without_wheels_for_this_python_is_no_wheel(monkeypatch: pytes
     # pip index versions lists only what this interpreter can install: 8.6.1 stops at cp311.
     monkeypatch.setattr(wheels, "_pip", FakePip(missing=("tensorrt-bindings",)))
     assert next(r.version for r in wheels.index()) == "10.0.1"
-    with pytest.raises(
-        wheels.NoWheel, match=r"8\.6\.1: the index has no tensorrt-bindings wheel for this Python"
-    ):
+    with pytest.raises(wheels.NoWheel, match=r"8\.6\.1: the index has no tensorrt-bindings wheel for this Python"):
         wheels.find("8.6.1")
     assert wheels.no_wheel_reason("10.3.0") is None
 
 
 def test_an_index_that_lists_nothing_at_all_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wheels, "_pip", FakePip(missing=("tensorrt-bindings", "tensorrt-cu12-bindings")))
-    with pytest.raises(
-        UserError, match="lists none of tensorrt-bindings, tensorrt-cu12-bindings for this Python"
-    ):
+    with pytest.raises(UserError, match="lists none of tensorrt-bindings, tensorrt-cu12-bindings for this Python"):
         wheels.index()
 
 

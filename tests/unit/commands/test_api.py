@@ -15,9 +15,7 @@ from matrix.errors import UserError
 from tests.unit.index_access import index_or_skip
 
 
-def _surface(
-    release: str, names: dict[str, str], deprecated: Sequence[str] = (), **extra: Any
-) -> ReleaseSurface:
+def _surface(release: str, names: dict[str, str], deprecated: Sequence[str] = (), **extra: Any) -> ReleaseSurface:
     return ReleaseSurface(
         release=release,
         introspected=True,
@@ -122,16 +120,10 @@ def test_names_grid_and_filter(fake: list[Sequence[str]], capsys: pytest.Capture
     assert "no name in any release matches Nothing*" in capsys.readouterr().err
 
 
-def test_a_failed_introspection_exits_1(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_failed_introspection_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     broken = ApiTable(
         interpreter="cp311-x86_64",
-        releases=(
-            ReleaseSurface(
-                release="10.3.0", introspected=False, failed=True, reason="introspection failed: x"
-            ),
-        ),
+        releases=(ReleaseSurface(release="10.3.0", introspected=False, failed=True, reason="introspection failed: x"),),
     )
     monkeypatch.setattr(api_surface, "surface_table", lambda *a, **k: broken)
     assert main(["api"]) == 1
@@ -167,8 +159,7 @@ def test_real_run_for_catalogue_releases(capsys: pytest.CaptureFixture[str]) -> 
     assert "IExecutionContext.execute_async_v2" in data["8.6.1"]["present"]
     assert "IExecutionContext.execute_async_v2" not in data["10.8.0.43"]["present"]
     assert (
-        "BuilderFlag.INT8" in data["10.8.0.43"]["present"]
-        and "BuilderFlag.INT8" not in data["11.4.0.106"]["present"]
+        "BuilderFlag.INT8" in data["10.8.0.43"]["present"] and "BuilderFlag.INT8" not in data["11.4.0.106"]["present"]
     )
     assert "trt-matrix: api:" in captured.err  # progress goes to stderr
     assert main(["api", "--json", "--ids", "--releases", "trt84,trt86,trt10,trt11"]) == 0

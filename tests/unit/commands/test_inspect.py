@@ -98,9 +98,7 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert captured.out == ""
 
 
-def test_good_files_are_reported_even_when_others_are_bad(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_good_files_are_reported_even_when_others_are_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = _plan(tmp_path)
     assert main(["inspect", "--json", str(tmp_path / "nope"), str(good), str(tmp_path)]) == 2
     captured = capsys.readouterr()

@@ -54,9 +54,7 @@ def ptrt_legacy(version: Sequence[int], tag: int, filler: int = 64, size_at: int
     return header + payload
 
 
-def ptrt_current(
-    version: Sequence[int], tag: int, safety: int = 0, filler: int = 64, marker: bool = True
-) -> bytes:
+def ptrt_current(version: Sequence[int], tag: int, safety: int = 0, filler: int = 64, marker: bool = True) -> bytes:
     """An 8.2+ plan (and the 24-byte ENGN plan of 8.6-10.3): safety tag at 0x04, tag at 0x08."""
     payload = records(version) + b"\x12" * filler + (struct.pack("<I", PTRT_END) if marker else b"")
     return b"ptrt" + struct.pack("<IIIQ", safety, tag, 0, len(payload)) + payload

@@ -118,11 +118,7 @@ def test_synthetic_headers_read_back_what_was_written(
     assert (eight.builder_version, eight.serialization_tag) == (version, tag)
     current = inspect_bytes(syn.ptrt_current(version, tag, filler=filler))
     assert (current.builder_version, current.serialization_tag, current.safety_tag) == (version, tag, 0)
-    engn = (
-        syn.ptrt_compact(version, tag, filler)
-        if filler % 2
-        else syn.ptrt_current(version, tag, filler=filler)
-    )
+    engn = syn.ptrt_compact(version, tag, filler) if filler % 2 else syn.ptrt_current(version, tag, filler=filler)
     container = inspect_bytes(syn.ftrt(version, [("ENGN", engn), ("WGHT", b"\1" * filler)]))
     assert container.kind == planfile.KIND_PLAN and container.magic == "ftrt"
     assert (container.builder_version, container.serialization_tag) == (version, tag)
@@ -242,9 +238,7 @@ SEEDS = [
     syn.ptrt_current((8, 2, 1, 8), 205),
     syn.ftrt((10, 3, 0, 26), [("ENGN", syn.ptrt_current((10, 3, 0, 26), 239))]),
     syn.ftrt((10, 15, 1, 29), [("ENGN", syn.ptrt_compact((10, 15, 1, 29), 240)), ("WGHT", b"\1" * 32)]),
-    syn.wrapped(
-        {"task": "detect"}, syn.ftrt((10, 9, 0, 34), [("ENGN", syn.ptrt_current((10, 9, 0, 34), 239))])
-    ),
+    syn.wrapped({"task": "detect"}, syn.ftrt((10, 9, 0, 34), [("ENGN", syn.ptrt_current((10, 9, 0, 34), 239))])),
     syn.lfs_pointer(),
 ]
 
@@ -255,9 +249,7 @@ def mutated(draw: st.DrawFn) -> tuple[bytes, list[int]]:
     pool = SEEDS + [d[:4096] for d in FIXTURE_DATA]
     data = bytearray(draw(st.sampled_from(pool)))
     window = min(len(data), 320)
-    for position, value in draw(
-        st.lists(st.tuples(st.integers(0, window - 1), st.integers(0, 255)), max_size=8)
-    ):
+    for position, value in draw(st.lists(st.tuples(st.integers(0, window - 1), st.integers(0, 255)), max_size=8)):
         data[position] = value
     if draw(st.booleans()):
         start = draw(st.integers(0, window - 1))
@@ -281,9 +273,7 @@ def test_fuzz_mutated_and_truncated_plans_raise_only_plan_file_error(case: tuple
     tail=st.binary(max_size=256),
 )
 @FUZZ
-def test_fuzz_synthetic_headers_raise_only_plan_file_error(
-    magic: bytes, words: list[int], tail: bytes
-) -> None:
+def test_fuzz_synthetic_headers_raise_only_plan_file_error(magic: bytes, words: list[int], tail: bytes) -> None:
     data = magic + b"".join(struct.pack("<I", w) for w in words) + tail
     for cut in range(len(data), 0, -7):
         _check(data[:cut])
