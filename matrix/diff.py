@@ -145,8 +145,7 @@ def text(diff: Diff) -> str:
         lines += [f"{kind} {c.cell_id} ({c.old} -> {c.new})" for c in items]
     for b in diff.expectations_broken:
         lines.append(
-            f"EXPECTATION-NO-LONGER-HOLDS {b.id}: {b.why} ({len(b.cells)} cells, e.g. {b.cells[0]}) "
-            f"{b.citation}"
+            f"EXPECTATION-NO-LONGER-HOLDS {b.id}: {b.why} ({len(b.cells)} cells, e.g. {b.cells[0]}) {b.citation}"
         )
     lines += [f"STALE {c} (in OLD, not re-run in NEW)" for c in diff.stale]
     verdict = "REGRESSED" if diff.regressed else "no new regressions"

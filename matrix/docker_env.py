@@ -89,9 +89,7 @@ def explain(exc: BaseException, host: str, timeout: float) -> UserError:
             "or unset DOCKER_HOST to use the local daemon"
         )
     if names & {"NotFound", "HTTPError", "APIError"}:
-        return UserError(
-            f"{set_by} answered, but not as a Docker daemon ({_first_line(chain[-1])}): check DOCKER_HOST"
-        )
+        return UserError(f"{set_by} answered, but not as a Docker daemon ({_first_line(chain[-1])}): check DOCKER_HOST")
     return UserError(f"cannot talk to the Docker daemon at {set_by}: {_first_line(exc)}")
 
 

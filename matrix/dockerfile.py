@@ -124,9 +124,7 @@ def check(catalogue: Catalogue, directory: Path) -> list[Problem]:
     if directory.is_dir():
         for path in sorted(directory.glob(f"*{SUFFIX}")):
             if path.name not in wanted:
-                problems.append(
-                    Problem(path=path, kind="extra", summary="no release with this id in the catalogue")
-                )
+                problems.append(Problem(path=path, kind="extra", summary="no release with this id in the catalogue"))
     return problems
 
 

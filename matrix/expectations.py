@@ -70,8 +70,7 @@ def lint_entries(entries: Sequence[Expectation], catalogue: Catalogue) -> Lint:
         where = f"expectation {exp.id!r}"
         if not specs:
             errors.append(
-                f"{where}: check {list(exp.globs('check'))} names no check; known: "
-                + ", ".join(cells.CHECK_NAMES)
+                f"{where}: check {list(exp.globs('check'))} names no check; known: " + ", ".join(cells.CHECK_NAMES)
             )
             continue
         axes = {

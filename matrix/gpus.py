@@ -41,8 +41,16 @@ def parse_nvidia_smi(text: str) -> tuple[Gpu, ...]:
         parts = [p.strip() for p in line.split(",")]
         if len(parts) < 6 or not parts[0].isdigit():
             continue
-        gpus.append(Gpu(index=int(parts[0]), name=parts[1], uuid=parts[2], compute_capability=parts[3],
-                        driver=parts[4], memory=parts[5]))
+        gpus.append(
+            Gpu(
+                index=int(parts[0]),
+                name=parts[1],
+                uuid=parts[2],
+                compute_capability=parts[3],
+                driver=parts[4],
+                memory=parts[5],
+            )
+        )
     return tuple(gpus)
 
 
@@ -51,8 +59,13 @@ def discover(timeout: float = 20.0) -> GpuReport:
     if smi is None:
         return GpuReport(gpus=(), reason="no NVIDIA GPU: nvidia-smi not found (no NVIDIA driver on this host)")
     try:
-        proc = subprocess.run([smi, f"--query-gpu={QUERY}", "--format=csv,noheader"], capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            [smi, f"--query-gpu={QUERY}", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return GpuReport(gpus=(), reason=f"no NVIDIA GPU: nvidia-smi failed ({exc})")
     if proc.returncode != 0:
@@ -71,5 +84,7 @@ def docker_gpu_support(client: Any) -> tuple[bool, str]:
     runtimes = set((info.get("Runtimes") or {}).keys())
     if "nvidia" in runtimes:
         return True, ""
-    return False, ("Docker has no NVIDIA runtime: install the NVIDIA Container Toolkit and run "
-                   "`nvidia-ctk runtime configure --runtime=docker`, then restart dockerd")
+    return False, (
+        "Docker has no NVIDIA runtime: install the NVIDIA Container Toolkit and run "
+        "`nvidia-ctk runtime configure --runtime=docker`, then restart dockerd"
+    )

@@ -170,9 +170,7 @@ def ensure(
     return record, True
 
 
-def rows(
-    client: docker.DockerClient, releases: tuple[Release, ...], root: Path | None = None
-) -> list[dict[str, Any]]:
+def rows(client: docker.DockerClient, releases: tuple[Release, ...], root: Path | None = None) -> list[dict[str, Any]]:
     """One entry per release: its `latest` image (or why none) and the stored BOM (or why none)."""
     import docker as docker_sdk
 
@@ -189,9 +187,7 @@ def rows(
         entry["image"] = image_facts(client, image_id)
         stored = load(image_id, root)
         if stored is None:
-            entry["note"] = (
-                f"no stored BOM for this image id (rebuild: trt-matrix images build --only {release.id})"
-            )
+            entry["note"] = f"no stored BOM for this image id (rebuild: trt-matrix images build --only {release.id})"
         else:
             entry["build"] = stored.get("build")
             entry["bom"] = stored.get("bom")
@@ -203,6 +199,5 @@ def rows(
 def summary(bom: dict[str, Any]) -> str:
     """'OS ..., Python ..., numpy ..., TensorRT (python) absent, ...' (the reasons are in `images list`)."""
     return ", ".join(
-        f"{label} {bom[key]}" if bom.get(key) is not None else f"{label} absent"
-        for key, label in LABELS.items()
+        f"{label} {bom[key]}" if bom.get(key) is not None else f"{label} absent" for key, label in LABELS.items()
     )

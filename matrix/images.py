@@ -382,7 +382,5 @@ def build(client: docker.DockerClient, plan: BuildPlan, display: Display) -> Bui
         steps=tuple(stream.steps),
     )
     cached = f"{result.cached_steps}/{len(result.cacheable_steps)} steps from cache"
-    display.finished(
-        rid, f"built {plan.tags[0]} ({result.image_id[:19]}) in {result.seconds:.1f} s, {cached}"
-    )
+    display.finished(rid, f"built {plan.tags[0]} ({result.image_id[:19]}) in {result.seconds:.1f} s, {cached}")
     return result

@@ -18,8 +18,17 @@ from typing import IO, Any
 
 from matrix.suite.schema import CellResult
 
-SYMBOL = {"pass": "✓", "fail": "✗", "xfail": "⚠", "xpass": "‼", "skip": "–", "na": "·", "crash": "✱",
-          "timeout": "⌛", "infra_error": "?"}
+SYMBOL = {
+    "pass": "✓",
+    "fail": "✗",
+    "xfail": "⚠",
+    "xpass": "‼",
+    "skip": "–",
+    "na": "·",
+    "crash": "✱",
+    "timeout": "⌛",
+    "infra_error": "?",
+}
 
 
 class Tail:
@@ -70,8 +79,10 @@ class PlainProgress:
         self.counts[result.status] += 1
         where = result.consumer if result.phase else "host"
         reason = f"  {result.reason[:160]}" if result.status != "pass" and result.reason else ""
-        self._print(f"[{where} p{result.phase}] {SYMBOL.get(result.status, '?')} {result.status:<11} "
-                    f"{result.cell_id} ({result.duration_s:.1f}s){reason}")
+        self._print(
+            f"[{where} p{result.phase}] {SYMBOL.get(result.status, '?')} {result.status:<11} "
+            f"{result.cell_id} ({result.duration_s:.1f}s){reason}"
+        )
 
     def close(self) -> None:
         return None

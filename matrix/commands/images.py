@@ -51,9 +51,7 @@ def register(sub: Any) -> None:
         description="Write one Dockerfile per release into dockerfiles/ (removing ones of releases that are "
         "gone). With --check, write nothing and exit 1 if the committed files differ (CI runs this).",
     )
-    g.add_argument(
-        "--check", action="store_true", help="compare only; exit 1 naming each stale or missing file"
-    )
+    g.add_argument("--check", action="store_true", help="compare only; exit 1 naming each stale or missing file")
     _catalogue_option(g)
     g.add_argument(
         "--dockerfiles",
@@ -91,9 +89,7 @@ def register(sub: Any) -> None:
         help="pip index for the build: a build arg, not in the image's files or environment, but "
         "`docker history` shows it, so keep credentials out of it",
     )
-    b.add_argument(
-        "--extra-index-url", metavar="URL", help="an extra pip index for the build (a build arg, as above)"
-    )
+    b.add_argument("--extra-index-url", metavar="URL", help="an extra pip index for the build (a build arg, as above)")
     b.add_argument(
         "--skip-tensorrt",
         action="store_true",
@@ -205,14 +201,10 @@ def run_build(args: argparse.Namespace) -> int:
                     )
         for flag, url in (("--index-url", options.index_url), ("--extra-index-url", options.extra_index_url)):
             if url and images.redact_url(url) != url:
-                display.note(
-                    "build", f"note: {flag} holds credentials; `docker history` of the images will show them"
-                )
+                display.note("build", f"note: {flag} holds credentials; `docker history` of the images will show them")
         for plan in plans:
             if options.skip_tensorrt and plan.release.install != "pip":
-                display.note(
-                    plan.release.id, "note: --skip-tensorrt has no effect: TensorRT comes with the base image"
-                )
+                display.note(plan.release.id, "note: --skip-tensorrt has no effect: TensorRT comes with the base image")
             try:
                 result = images.build(client, plan, display)
             except images.BuildFailure as exc:

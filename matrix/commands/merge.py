@@ -9,16 +9,21 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "merge", help="combine results folders from several machines or shards (idempotent)",
+        "merge",
+        help="combine results folders from several machines or shards (idempotent)",
         description="Read every *.jsonl below the given folders, validate each record, and write one record per "
-                    "cell into OUT (one file per release and phase). The same record twice is kept once, so "
-                    "merging is idempotent. Two different outcomes for one cell are conflicts: they are listed "
-                    "and nothing is written, unless --prefer says which one wins.",
+        "cell into OUT (one file per release and phase). The same record twice is kept once, so "
+        "merging is idempotent. Two different outcomes for one cell are conflicts: they are listed "
+        "and nothing is written, unless --prefer says which one wins.",
     )
     p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results folders or .jsonl files")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the merged results into")
-    p.add_argument("--prefer", choices=("newest", "oldest"), default=None,
-                   help="resolve conflicts by the record's finish time (each is still reported)")
+    p.add_argument(
+        "--prefer",
+        choices=("newest", "oldest"),
+        default=None,
+        help="resolve conflicts by the record's finish time (each is still reported)",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,8 +42,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"conflict: {conflict.describe()}")
     if merged.conflicts:
         if args.prefer is None:
-            print(f"merge: {len(merged.conflicts)} cell(s) have conflicting records; nothing written "
-                  "(rerun with --prefer newest|oldest to choose, or remove the stale run)")
+            print(
+                f"merge: {len(merged.conflicts)} cell(s) have conflicting records; nothing written "
+                "(rerun with --prefer newest|oldest to choose, or remove the stale run)"
+            )
             return 1
         for conflict in merged.conflicts:
             ordered = sorted(conflict.records, key=lambda r: r.finished_at)
@@ -55,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         owner = cellmod.HOST if record.phase == 0 else record.consumer
         name = resultfile.result_file_name(owner, record.phase)
         writers.setdefault(name, resultfile.ResultWriter(out / name)).write(record)
-    print(f"merge: {len(records)} records from {len(results.result_files(args.results))} file(s) -> {len(kept)} cells "
-          f"in {out} ({merged.duplicates} duplicate(s) collapsed, {len(merged.conflicts)} conflict(s))")
+    print(
+        f"merge: {len(records)} records from {len(results.result_files(args.results))} file(s) -> {len(kept)} cells "
+        f"in {out} ({merged.duplicates} duplicate(s) collapsed, {len(merged.conflicts)} conflict(s))"
+    )
     return 0

@@ -28,45 +28,95 @@ examples:
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "run", help="run the matrix: phase 0 on the host, phases 1 and 2 in one container per release",
+        "run",
+        help="run the matrix: phase 0 on the host, phases 1 and 2 in one container per release",
         description="Plan the cells from the catalogue and selectors, run them at the highest tier this machine "
-                    "allows, record one result per cell (appended as it ends), and render the report.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        "allows, record one result per cell (appended as it ends), and render the report.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
     )
     selection.add_arguments(p)
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--docker", action="store_const", const="docker", dest="mode",
-                      help="run the images even without a GPU (their GPU cells then say why they did not run)")
-    mode.add_argument("--local", action="store_const", const="local", dest="mode",
-                      help="tier 1: run the suite in this Python, against its TensorRT, for the --only release")
-    mode.add_argument("--host-only", action="store_const", const="host", dest="mode",
-                      help="tier 0 only: record every GPU cell as not run")
+    mode.add_argument(
+        "--docker",
+        action="store_const",
+        const="docker",
+        dest="mode",
+        help="run the images even without a GPU (their GPU cells then say why they did not run)",
+    )
+    mode.add_argument(
+        "--local",
+        action="store_const",
+        const="local",
+        dest="mode",
+        help="tier 1: run the suite in this Python, against its TensorRT, for the --only release",
+    )
+    mode.add_argument(
+        "--host-only",
+        action="store_const",
+        const="host",
+        dest="mode",
+        help="tier 0 only: record every GPU cell as not run",
+    )
     p.set_defaults(mode="auto")
-    p.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
-                   help="results root; each run writes DIR/<run id>/<release>.p<phase>.jsonl (default: results)")
-    p.add_argument("--artifacts", type=Path, default=Path("artifacts"), metavar="DIR",
-                   help="artifacts root; each run uses DIR/<run id>/ (models/, one folder per producer)")
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        metavar="DIR",
+        help="results root; each run writes DIR/<run id>/<release>.p<phase>.jsonl (default: results)",
+    )
+    p.add_argument(
+        "--artifacts",
+        type=Path,
+        default=Path("artifacts"),
+        metavar="DIR",
+        help="artifacts root; each run uses DIR/<run id>/ (models/, one folder per producer)",
+    )
     p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
     p.add_argument("--resume", action="store_true", help="continue a run: cells already recorded are not run again")
-    p.add_argument("--jobs", type=int, default=0, metavar="N",
-                   help="containers at once (default: one per GPU; 2 without GPUs). Never more than one per GPU")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="containers at once (default: one per GPU; 2 without GPUs). Never more than one per GPU",
+    )
     p.add_argument("--timeout", type=float, default=900.0, metavar="S", help="seconds one cell may run (default 900)")
-    p.add_argument("--container-timeout", type=float, default=4 * 3600.0, metavar="S",
-                   help="seconds one container may run before the cell in flight is recorded as timeout")
+    p.add_argument(
+        "--container-timeout",
+        type=float,
+        default=4 * 3600.0,
+        metavar="S",
+        help="seconds one container may run before the cell in flight is recorded as timeout",
+    )
     p.add_argument("--memory", default=None, metavar="SIZE", help="memory limit per container (docker syntax: 32g)")
-    p.add_argument("--report", type=Path, default=Path("report"), metavar="DIR",
-                   help="where the report goes: DIR/<run id>/ (default: report); --no-report to skip")
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=Path("report"),
+        metavar="DIR",
+        help="where the report goes: DIR/<run id>/ (default: report); --no-report to skip",
+    )
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
     build = p.add_argument_group("images (docker mode)")
-    build.add_argument("--base-image", default=None, metavar="IMAGE",
-                       help="build every image on this base instead of the catalogue's (a mirror or a local test base)")
+    build.add_argument(
+        "--base-image",
+        default=None,
+        metavar="IMAGE",
+        help="build every image on this base instead of the catalogue's (a mirror or a local test base)",
+    )
     build.add_argument("--ca-bundle", type=Path, default=None, metavar="FILE", help="CA bundle for pip inside builds")
     build.add_argument("--index-url", default=None, metavar="URL", help="package index for builds")
     build.add_argument("--extra-index-url", default=None, metavar="URL", help="extra package index for builds")
-    build.add_argument("--skip-tensorrt", action="store_true",
-                       help="do not install TensorRT in pip-installed images (test bases without NVIDIA's index)")
-    p.add_argument("--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N",
-                   help=argparse.SUPPRESS)  # harness self-tests: the container dies or hangs after N cells
+    build.add_argument(
+        "--skip-tensorrt",
+        action="store_true",
+        help="do not install TensorRT in pip-installed images (test bases without NVIDIA's index)",
+    )
+    p.add_argument(
+        "--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N", help=argparse.SUPPRESS
+    )  # harness self-tests: the container dies or hangs after N cells
     p.set_defaults(func=run)
 
 
@@ -81,16 +131,21 @@ def run(args: argparse.Namespace) -> int:
     from matrix import progress
 
     display = progress.make()
-    display.note(f"run {setup.options.run_id}: tier {setup.options.tier} ({setup.options.mode_reason}); "
-                 f"{len(chosen.cells)} cells; results in {setup.options.results_dir}")
+    display.note(
+        f"run {setup.options.run_id}: tier {setup.options.tier} ({setup.options.mode_reason}); "
+        f"{len(chosen.cells)} cells; results in {setup.options.results_dir}"
+    )
     runner = runmod.Runner(setup.options, display, client=setup.client)
     signal.signal(signal.SIGTERM, _terminate)  # `kill` and CI cancellation: stop cleanly, as Ctrl-C does
     try:
         summary = runner.execute()
     except (KeyboardInterrupt, runmod.Interrupted):
         display.close()
-        print(f"trt-matrix: interrupted; every finished cell is kept in {setup.options.results_dir}; "
-              f"continue with: trt-matrix run --resume --run-id {setup.options.run_id}", file=sys.stderr)
+        print(
+            f"trt-matrix: interrupted; every finished cell is kept in {setup.options.results_dir}; "
+            f"continue with: trt-matrix run --resume --run-id {setup.options.run_id}",
+            file=sys.stderr,
+        )
         return 130
     display.close()
     lines = run_setup.finish(args, setup, summary)
@@ -106,8 +161,10 @@ def _terminate(signum: int, frame: Any) -> None:
 def raise_empty(chosen: selection.Selection) -> None:
     from matrix.errors import UserError
 
-    raise UserError("the selectors leave no cells to run: check --only, -k, --models, --phase and --shard "
-                    f"(releases: {', '.join(r.id for r in chosen.releases)}); `trt-matrix plan` shows the cells")
+    raise UserError(
+        "the selectors leave no cells to run: check --only, -k, --models, --phase and --shard "
+        f"(releases: {', '.join(r.id for r in chosen.releases)}); `trt-matrix plan` shows the cells"
+    )
 
 
 def is_ci() -> bool:

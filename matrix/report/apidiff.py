@@ -78,9 +78,7 @@ def load(path: Path, order: Sequence[str]) -> ApiChanges:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(
-            f"{path}: no such API-surface file (write one with 'trt-matrix api --json')"
-        ) from None
+        raise UserError(f"{path}: no such API-surface file (write one with 'trt-matrix api --json')") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
     return parse(data, path, order)

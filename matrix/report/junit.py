@@ -46,9 +46,7 @@ def testcase(result: CellResult) -> ET.Element:
     if status == "fail":
         child = ET.SubElement(case, "failure", {"type": "fail", "message": clean(reason or "failed")})
     elif status in ("crash", "timeout", "infra_error"):
-        detail = (
-            f"{status}" + (f" ({result.signal})" if result.signal else "") + (f": {reason}" if reason else "")
-        )
+        detail = f"{status}" + (f" ({result.signal})" if result.signal else "") + (f": {reason}" if reason else "")
         child = ET.SubElement(case, "error", {"type": status, "message": clean(detail)})
     elif status == "xpass":
         message = f"expected to fail but passed; {_expectation(result)}"

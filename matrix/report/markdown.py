@@ -163,9 +163,7 @@ def _xfails(report: Report) -> list[str]:
     ]
     for ident, group in groups.items():
         url = safe_url((group[0].expectation or {}).get("citation"))
-        out.append(
-            f"| `{md(ident)}` | {len(group)} | {f'[link]({url})' if url else '?'} | `{group[0].cell_id}` |"
-        )
+        out.append(f"| `{md(ident)}` | {len(group)} | {f'[link]({url})' if url else '?'} | `{group[0].cell_id}` |")
     return [*out, ""]
 
 
@@ -184,9 +182,7 @@ def _not_run(report: Report) -> list[str]:
     if report.not_run_reasons:
         out += ["", "| | reason | cells | releases |", "|---|---|---|---|"]
         for g in report.not_run_reasons[:25]:
-            out.append(
-                f"| {sym(g.status)} {g.status} | {md(g.reason)} | {g.count} | {md(', '.join(g.releases))} |"
-            )
+            out.append(f"| {sym(g.status)} {g.status} | {md(g.reason)} | {g.count} | {md(', '.join(g.releases))} |")
         if len(report.not_run_reasons) > 25:
             out.append(f"| | … {len(report.not_run_reasons) - 25} more reasons in index.html | | |")
     return [*out, ""]
@@ -204,9 +200,7 @@ def _api(report: Report) -> list[str]:
         for label, names in (("removed", ch.removed), ("deprecated", ch.deprecated)):
             if names:
                 listed = ", ".join(f"`{md(n)}`" for n in names[:30])
-                out.append(
-                    f"  - {label}: {listed}" + (f" … {len(names) - 30} more" if len(names) > 30 else "")
-                )
+                out.append(f"  - {label}: {listed}" + (f" … {len(names) - 30} more" if len(names) > 30 else ""))
     return [*out, ""]
 
 

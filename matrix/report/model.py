@@ -185,9 +185,7 @@ def _bom(records: Sequence[CellResult]) -> tuple[tuple[str, str], ...]:
     common: dict[str, object] = json.loads(boms.most_common(1)[0][0])
     out = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in common.items()]
     if len(boms) > 1:
-        out.append(
-            ("note", f"{len(boms)} different BOMs in this release's records; the most common is shown")
-        )
+        out.append(("note", f"{len(boms)} different BOMs in this release's records; the most common is shown"))
     return tuple(out)
 
 
@@ -203,8 +201,7 @@ def _absent(records: Sequence[CellResult], order: tuple[str, ...], run: list[str
         if cell.id not in recorded:
             groups[(cell.release, cell.check)].append(cell.id)
     return tuple(
-        Absent(release=rel, check=chk, count=len(ids), examples=tuple(ids[:5]))
-        for (rel, chk), ids in groups.items()
+        Absent(release=rel, check=chk, count=len(ids), examples=tuple(ids[:5])) for (rel, chk), ids in groups.items()
     )
 
 
@@ -282,9 +279,7 @@ def build(
     table: dict[tuple[str, str], Summary] = {}
     for (rid, check), group in _group(kept).items():
         counts = Counter(r.status for r in group)
-        table[(rid, check)] = Summary(
-            counts={s: counts[s] for s in STATUSES if counts[s]}, worst=worst(counts)
-        )
+        table[(rid, check)] = Summary(counts={s: counts[s] for s in STATUSES if counts[s]}, worst=worst(counts))
     counts = Counter(r.status for r in kept)
     tiers = tuple(sorted({r.tier for r in kept}))
     run = [rid for rid in order if any(r.phase > 0 for r in by_release.get(rid, []))]

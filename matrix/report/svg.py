@@ -49,9 +49,7 @@ def _panel(grid: Grid, x0: float, y0: float) -> tuple[list[str], float, float]:
             result = grid.cells.get((producer, consumer))
             status = result.status if result else ABSENT
             style = STYLES[status]
-            tip = f"{producer} → {consumer}: {style.label}" + (
-                f": {result.reason}" if result and result.reason else ""
-            )
+            tip = f"{producer} → {consumer}: {style.label}" + (f": {result.reason}" if result and result.reason else "")
             out.append(
                 f'<g><title>{escape(tip)}</title><rect x="{x + 1}" y="{y + 1}" width="{CELL - 2}" '
                 f'height="{CELL - 2}" rx="3" fill={quoteattr(style.background)} '
@@ -98,9 +96,7 @@ def render(check: str, grids: Sequence[Grid]) -> str:
             f'<rect x="{lx}" y="{y}" width="16" height="16" rx="3" fill={quoteattr(style.background)} '
             'stroke="#bcccdc"/>'
         )
-        body.append(
-            _text(lx + 8, y + 12, style.symbol, 11, anchor="middle", weight="bold", fill=style.foreground)
-        )
+        body.append(_text(lx + 8, y + 12, style.symbol, 11, anchor="middle", weight="bold", fill=style.foreground))
         body.append(_text(lx + 20, y + 12, style.label, 11))
         lx += 28 + 7 * len(label)
     width = max(width, lx)

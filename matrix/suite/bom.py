@@ -324,9 +324,7 @@ def parse_nvidia_driver(text: str) -> str | None:
 
 def _proc_driver() -> str | None:
     try:
-        return parse_nvidia_driver(
-            Path("/proc/driver/nvidia/version").read_text(encoding="utf-8", errors="replace")
-        )
+        return parse_nvidia_driver(Path("/proc/driver/nvidia/version").read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return None
 
@@ -401,8 +399,16 @@ def probe(skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return bom
 
 
-RECORD_FACTS = ("tensorrt_python", "tensorrt_trtexec", "libnvinfer", "cuda_runtime", "cuda_python", "python",
-                "numpy", "os")
+RECORD_FACTS = (
+    "tensorrt_python",
+    "tensorrt_trtexec",
+    "libnvinfer",
+    "cuda_runtime",
+    "cuda_python",
+    "python",
+    "numpy",
+    "os",
+)
 
 
 def flat(bom: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 from typing import Any
 
-STANDIN_MARKER = "trt_matrix_standin_marker"
 PROBE_TIMEOUT_S = 120.0
 
 
@@ -62,22 +61,11 @@ def _short(exc: BaseException) -> str:
 
 
 def loaded_standin() -> bool:
-    """True if a library mapped into this process exports the stand-in's marker symbol."""
-    import ctypes
+    """True if a libnvinfer mapped into this process is the API-introspection stand-in (read from its
+    symbol table, without loading anything)."""
+    from matrix.suite import standin_probe
 
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as handle:
-            paths = {line.split()[-1] for line in handle if "libnvinfer" in line and "/" in line}
-    except OSError:
-        return False
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        if hasattr(lib, STANDIN_MARKER):
-            return True
-    return False
+    return bool(standin_probe.loaded_standins())
 
 
 def _probe_here() -> dict[str, Any]:

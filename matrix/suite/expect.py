@@ -167,9 +167,7 @@ def _entry(index: int, entry: Any) -> Expectation:
 def parse(data: Mapping[str, Any]) -> list[Expectation]:
     """Entries of parsed expectations.toml data, in file order; any problem raises."""
     if data.get("schema") != SCHEMA:
-        raise ExpectationError(
-            "top level: field 'schema': expected {}, got {!r}".format(SCHEMA, data.get("schema"))
-        )
+        raise ExpectationError("top level: field 'schema': expected {}, got {!r}".format(SCHEMA, data.get("schema")))
     unknown = sorted(set(data) - {"schema", "expectation"})
     if unknown:
         raise ExpectationError(f"top level: field {unknown[0]!r}: unknown; expected schema, expectation")

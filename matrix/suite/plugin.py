@@ -168,8 +168,11 @@ class MatrixSession:
         if self._bom is None:
             from matrix.suite import bom
 
-            self._bom = {**bom.flat(bom.probe()), "image": os.environ.get("TRT_MATRIX_IMAGE"),
-                         "image_id": os.environ.get("TRT_MATRIX_IMAGE_ID")}
+            self._bom = {
+                **bom.flat(bom.probe()),
+                "image": os.environ.get("TRT_MATRIX_IMAGE"),
+                "image_id": os.environ.get("TRT_MATRIX_IMAGE_ID"),
+            }
         return self._bom
 
 
@@ -182,9 +185,13 @@ def pytest_collection_finish(session: Any) -> None:
     """Phase 1 leaves its artifacts manifest before any cell runs: a container that dies later still
     hands phase 2 what it wrote (and the sentinel)."""
     ms: MatrixSession = session.config._trt_matrix
-    if 1 in ms.phases and ms.release != cellmod.HOST and any(
-        isinstance(getattr(item, "callspec", None) and item.callspec.params.get("cell"), cellmod.Cell)
-        for item in session.items
+    if (
+        1 in ms.phases
+        and ms.release != cellmod.HOST
+        and any(
+            isinstance(getattr(item, "callspec", None) and item.callspec.params.get("cell"), cellmod.Cell)
+            for item in session.items
+        )
     ):
         _update_manifest(ms, Outcome("pass"))
 

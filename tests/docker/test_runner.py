@@ -33,15 +33,51 @@ RELEASES = ("trt86", "trt10", "trt11")
 CHEAP = ("-k", "exchange", "-k", "toolchain:*:version")
 
 
-def trt_matrix_run(tmp: Path, base: str, *extra: str, results_dir: str = "results",
-                   wait: bool = True) -> subprocess.CompletedProcess[str] | subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "matrix", "run", "--docker", "--only", ",".join(RELEASES), "--base-image", base,
-           "--ca-bundle", str(CA), "--skip-tensorrt", *CHEAP, "--results", str(tmp / results_dir),
-           "--artifacts", str(tmp / "artifacts"), "--report", str(tmp / "report"), *extra]
-    env = dict(os.environ, CI="true")
-    if not wait:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+def _command(tmp: Path, base: str, extra: tuple[str, ...], results_dir: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "matrix",
+        "run",
+        "--docker",
+        "--only",
+        ",".join(RELEASES),
+        "--base-image",
+        base,
+        "--ca-bundle",
+        str(CA),
+        "--skip-tensorrt",
+        *CHEAP,
+        "--results",
+        str(tmp / results_dir),
+        "--artifacts",
+        str(tmp / "artifacts"),
+        "--report",
+        str(tmp / "report"),
+        *extra,
+    ]
+
+
+def trt_matrix_run(tmp: Path, base: str, *extra: str, results_dir: str = "results") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _command(tmp, base, extra, results_dir),
+        cwd=ROOT,
+        env=dict(os.environ, CI="true"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def trt_matrix_start(tmp: Path, base: str, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        _command(tmp, base, extra, "results"),
+        cwd=ROOT,
+        env=dict(os.environ, CI="true"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def leftovers(client: docker.DockerClient) -> list[str]:
@@ -62,7 +98,6 @@ def no_containers_left(docker_client: docker.DockerClient) -> object:
 
 def test_a_three_release_run_records_every_producer_consumer_pair(tmp_path: Path, test_base: str) -> None:
     proc = trt_matrix_run(tmp_path, test_base, "--run-id", "r1")
-    assert isinstance(proc, subprocess.CompletedProcess)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     got = by_id(results.load([tmp_path / "results" / "r1"]))
     pairs = {(r.producer, r.consumer) for r in got.values() if r.check == "exchange"}
@@ -79,10 +114,10 @@ def test_a_three_release_run_records_every_producer_consumer_pair(tmp_path: Path
     assert "6 container(s) started" in proc.stdout
 
 
-def test_a_killed_runner_resumes_without_redoing_finished_cells(tmp_path: Path, test_base: str,
-                                                               docker_client: docker.DockerClient) -> None:
-    runner = trt_matrix_run(tmp_path, test_base, "--run-id", "r2", "--inject-fault", "trt11=hang:0", wait=False)
-    assert isinstance(runner, subprocess.Popen)
+def test_a_killed_runner_resumes_without_redoing_finished_cells(
+    tmp_path: Path, test_base: str, docker_client: docker.DockerClient
+) -> None:
+    runner = trt_matrix_start(tmp_path, test_base, "--run-id", "r2", "--inject-fault", "trt11=hang:0")
     finished = tmp_path / "results" / "r2"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -99,7 +134,6 @@ def test_a_killed_runner_resumes_without_redoing_finished_cells(tmp_path: Path, 
     assert leftovers(docker_client) == ["/trt-matrix-r2-trt11-p1"], "the killed runner's container stays behind"
 
     resumed = trt_matrix_run(tmp_path, test_base, "--run-id", "r2", "--resume")
-    assert isinstance(resumed, subprocess.CompletedProcess)
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     assert "removed 1 container(s) a killed earlier runner of this run left behind" in resumed.stdout
     after = results.load([finished])
@@ -110,9 +144,18 @@ def test_a_killed_runner_resumes_without_redoing_finished_cells(tmp_path: Path, 
 
 
 def test_a_crashing_and_a_hanging_container_become_cells_and_the_rest_completes(tmp_path: Path, test_base: str) -> None:
-    proc = trt_matrix_run(tmp_path, test_base, "--run-id", "r3", "--inject-fault", "trt86=crash:0",
-                          "--inject-fault", "trt10=hang:0", "--container-timeout", "20")
-    assert isinstance(proc, subprocess.CompletedProcess)
+    proc = trt_matrix_run(
+        tmp_path,
+        test_base,
+        "--run-id",
+        "r3",
+        "--inject-fault",
+        "trt86=crash:0",
+        "--inject-fault",
+        "trt10=hang:0",
+        "--container-timeout",
+        "20",
+    )
     assert proc.returncode == 1, proc.stdout[-3000:]  # broken cells: the run says so in its exit code
     got = by_id(results.load([tmp_path / "results" / "r3"]))
     crashed = got["toolchain:trt86>trt86:-:-:version"]
@@ -131,19 +174,37 @@ def _outcomes(folder: Path) -> set[tuple[str, str, str]]:
 
 def test_the_merge_of_two_shards_equals_the_unsharded_run(tmp_path: Path, test_base: str) -> None:
     full = trt_matrix_run(tmp_path / "full", test_base, "--run-id", "s")
-    assert isinstance(full, subprocess.CompletedProcess) and full.returncode == 0, full.stdout[-2000:]
+    assert full.returncode == 0, full.stdout[-2000:]
     shared = tmp_path / "sharded"  # two machines, one artifacts store (as CI artifacts would be)
     for phase in ("1", "2"):
         for index in ("1", "2"):
-            proc = trt_matrix_run(shared, test_base, "--run-id", "s", "--shard", f"{index}/2", "--phase", phase,
-                                  results_dir=f"machine{index}")
-            assert isinstance(proc, subprocess.CompletedProcess) and proc.returncode == 0, proc.stdout[-2000:]
+            proc = trt_matrix_run(
+                shared,
+                test_base,
+                "--run-id",
+                "s",
+                "--shard",
+                f"{index}/2",
+                "--phase",
+                phase,
+                results_dir=f"machine{index}",
+            )
+            assert proc.returncode == 0, proc.stdout[-2000:]
     merged = tmp_path / "merged"
-    cmd = [sys.executable, "-m", "matrix", "merge", str(shared / "machine1" / "s"), str(shared / "machine2" / "s"),
-           "--out", str(merged)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "matrix",
+        "merge",
+        str(shared / "machine1" / "s"),
+        str(shared / "machine2" / "s"),
+        "--out",
+        str(merged),
+    ]
     assert subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).returncode == 0
     assert _outcomes(merged) == _outcomes(tmp_path / "full" / "results" / "s")
-    again = subprocess.run([*cmd[:-2], str(merged), "--out", str(merged)], cwd=ROOT, capture_output=True, text=True,
-                           check=False)
+    again = subprocess.run(
+        [*cmd[:-2], str(merged), "--out", str(merged)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert again.returncode == 0, again.stdout
     assert _outcomes(merged) == _outcomes(tmp_path / "full" / "results" / "s")

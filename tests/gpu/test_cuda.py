@@ -141,6 +141,7 @@ def test_a_worker_thread_does_not_have_the_explicit_context(cuda: cudamod.Cuda) 
         seen = _in_thread(cuda.ctx_current)
         assert "error" not in seen, seen
         assert seen["value"] != ctx
+
         def pushed_then_read() -> int:
             cuda.ctx_push(ctx)
             try:

@@ -24,9 +24,7 @@ def closed_socket(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
-def test_a_closed_socket_says_the_daemon_is_not_running(
-    closed_socket: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_closed_socket_says_the_daemon_is_not_running(closed_socket: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{closed_socket}")
     with pytest.raises(UserError, match=r"the Docker daemon is not running: .* refused"):
         docker_env.connect(timeout=3)
@@ -77,9 +75,7 @@ def _raised(outer: Exception, inner: BaseException) -> Exception:
 def test_permission_denied_on_the_socket_says_how_to_get_access() -> None:
     # Running as root, the test cannot be refused by a real socket's mode; the SDK wraps the
     # PermissionError the same way it wraps ConnectionRefusedError (see the closed-socket test).
-    exc = _raised(
-        RuntimeError("Error while fetching server API version"), PermissionError(errno.EACCES, "denied")
-    )
+    exc = _raised(RuntimeError("Error while fetching server API version"), PermissionError(errno.EACCES, "denied"))
     error = docker_env.explain(exc, "unix:///var/run/docker.sock", 10)
     assert "permission denied on the Docker socket /var/run/docker.sock" in str(error)
     assert "usermod -aG docker" in str(error)

@@ -96,9 +96,7 @@ def test_generate_check_cli_passes_on_the_committed_files(capsys: pytest.Capture
     assert "match the catalogue" in capsys.readouterr().out
 
 
-def test_check_fails_after_an_edit_that_was_not_regenerated(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_fails_after_an_edit_that_was_not_regenerated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edited = _copy_catalogue(tmp_path)
     committed = tmp_path / "dockerfiles"
     shutil.copytree(dockerfile.DEFAULT_DIR, committed)
@@ -134,13 +132,9 @@ def test_check_names_missing_and_extra_files(tmp_path: Path, capsys: pytest.Capt
     assert dockerfile.check(catalogue.load(), directory) == []
 
 
-def test_a_malformed_catalogue_is_a_one_line_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_malformed_catalogue_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _copy_catalogue(tmp_path)
-    path.write_text(
-        path.read_text(encoding="utf-8").replace('cuda = "11.7"', "cuda = 11.7"), encoding="utf-8"
-    )
+    path.write_text(path.read_text(encoding="utf-8").replace('cuda = "11.7"', "cuda = 11.7"), encoding="utf-8")
     assert main(["images", "generate", "--check", "--catalogue", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "field 'cuda'" in err
@@ -153,9 +147,7 @@ def test_a_requirement_that_cannot_go_into_a_run_line_is_refused() -> None:
 
 def test_entry_digest_changes_with_the_entry(tmp_path: Path) -> None:
     path = _copy_catalogue(tmp_path)
-    path.write_text(
-        path.read_text(encoding="utf-8").replace('cuda = "12.3"', 'cuda = "12.2"', 1), encoding="utf-8"
-    )
+    path.write_text(path.read_text(encoding="utf-8").replace('cuda = "12.3"', 'cuda = "12.2"', 1), encoding="utf-8")
     before, after = catalogue.load().get("trt86"), catalogue.load(path).get("trt86")
     assert dockerfile.entry_sha256(before) != dockerfile.entry_sha256(after)
     assert dockerfile.entry_sha256(catalogue.load().get("trt85")) == dockerfile.entry_sha256(

@@ -41,9 +41,7 @@ def test_the_packaged_file_loads_and_lints_clean() -> None:
 
 def test_load_errors_name_the_file_and_field(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace('citation = "https://github.com/NVIDIA/TensorRT/issues/2072"\n', ""))
-    with pytest.raises(
-        UserError, match=r"expectations.toml: expectation 1 \('x'\): field 'citation': missing"
-    ):
+    with pytest.raises(UserError, match=r"expectations.toml: expectation 1 \('x'\): field 'citation': missing"):
         expectations.load(path)
     with pytest.raises(UserError, match="not valid TOML"):
         expectations.load(write(tmp_path, "schema = [\n"))
@@ -72,18 +70,14 @@ def test_lint_refuses_selectors_that_name_nothing(tmp_path: Path, old: str, new:
 def test_cli_lint_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["expectations", "lint"]) == 0
     assert "expectations lint: ok" in capsys.readouterr().out
-    assert (
-        main(["expectations", "lint", str(write(tmp_path, GOOD.replace("deserialize", "deserialise")))]) == 1
-    )
+    assert main(["expectations", "lint", str(write(tmp_path, GOOD.replace("deserialize", "deserialise")))]) == 1
     assert "error: expectation 'x'" in capsys.readouterr().out
     bad = write(tmp_path, GOOD.replace('status = "fail"', 'status = "fail"\nseverity = "high"'))
     assert main(["expectations", "lint", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("trt-matrix: error: ") and "field 'severity': unknown field" in err
     assert err.count("\n") == 1
-    no_cite = write(
-        tmp_path, GOOD.replace('"https://github.com/NVIDIA/TensorRT/issues/2072"', '"see the forum"')
-    )
+    no_cite = write(tmp_path, GOOD.replace('"https://github.com/NVIDIA/TensorRT/issues/2072"', '"see the forum"'))
     assert main(["expectations", "lint", str(no_cite)]) == 2
     assert "is not an https:// URL" in capsys.readouterr().err
     unknown_status = write(tmp_path, GOOD.replace('status = "fail"', 'status = "flaky"'))
@@ -95,6 +89,5 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["expectations", "list"]) == 0
     out = capsys.readouterr().out
     assert (
-        "retinaface-int8-decode-plugin-scales" in out
-        and "https://github.com/wang-xinyu/tensorrtx/issues/1456" in out
+        "retinaface-int8-decode-plugin-scales" in out and "https://github.com/wang-xinyu/tensorrtx/issues/1456" in out
     )

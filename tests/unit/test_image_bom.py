@@ -38,10 +38,7 @@ def test_a_failed_probe_guesses_nothing() -> None:
     record = image_bom._failed_probe("exit status 127: python3: not found")
     for fact in bom.FACTS:
         assert record[fact] is None
-        assert (
-            record["notes"][fact]
-            == "the probe could not run in the image: exit status 127: python3: not found"
-        )
+        assert record["notes"][fact] == "the probe could not run in the image: exit status 127: python3: not found"
 
 
 def test_the_probe_archive_carries_the_probe_unchanged() -> None:

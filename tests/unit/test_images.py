@@ -181,17 +181,12 @@ def test_an_error_keeps_the_failing_step_and_its_output_tail() -> None:
 
 def test_a_failure_message_names_the_release_and_the_step() -> None:
     failure = images.BuildFailure("trt11", "step 7/19 (RUN apt-get ...)", "returned a non-zero code: 100")
-    assert (
-        str(failure)
-        == "trt11: image build failed at step 7/19 (RUN apt-get ...): returned a non-zero code: 100"
-    )
+    assert str(failure) == "trt11: image build failed at step 7/19 (RUN apt-get ...): returned a non-zero code: 100"
 
 
 def test_build_result_counts_only_steps_after_from() -> None:
     stream, _ = _feed(CACHED)
-    result = images.BuildResult(
-        release_id="trt86", image_id="x", tags=(), seconds=1.0, steps=tuple(stream.steps)
-    )
+    result = images.BuildResult(release_id="trt86", image_id="x", tags=(), seconds=1.0, steps=tuple(stream.steps))
     assert len(result.cacheable_steps) == 2 and result.cached_steps == 1 and not result.fully_cached
 
 

@@ -24,7 +24,5 @@ def test_root_passes(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_debootstrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(os, "access", lambda path, mode: False)
-    with pytest.raises(
-        UserError, match=r"debootstrap not found: install it \(sudo apt-get install debootstrap\)"
-    ):
+    with pytest.raises(UserError, match=r"debootstrap not found: install it \(sudo apt-get install debootstrap\)"):
         test_base.find_debootstrap()

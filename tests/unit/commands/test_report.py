@@ -99,9 +99,7 @@ def test_report_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixtur
         "trt84</b>: no results for this release",
     ):
         assert needle in html, needle
-    assert (
-        "http://" not in html.replace("http://www.w3.org", "") and "<link" not in html
-    )  # no external assets
+    assert "http://" not in html.replace("http://www.w3.org", "") and "<link" not in html  # no external assets
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert readme.splitlines()[2] == "> [!CAUTION]" and "**‼ 1 XPASS**" in readme
     assert "| trt86 (8.6.1) |" in readme and "☠1" in readme
@@ -114,9 +112,7 @@ def test_junit_has_one_testcase_per_cell_with_the_right_elements(tmp_path: Path)
     for path in out.glob("junit-*.xml"):
         for case in ET.parse(path).getroot().iter("testcase"):
             kids = [k for k in case if k.tag != "system-out"]
-            seen[case.get("name")] = (
-                (kids[0].tag, kids[0].get("type"), kids[0].get("message")) if kids else None
-            )
+            seen[case.get("name")] = (kids[0].tag, kids[0].get("type"), kids[0].get("message")) if kids else None
     assert set(seen) == set(results)
     assert seen["deserialize:trt86>trt10:yolov5s:fp16:hc"] == (
         "failure",
@@ -126,9 +122,7 @@ def test_junit_has_one_testcase_per_cell_with_the_right_elements(tmp_path: Path)
         + " (https://github.com/NVIDIA/TensorRT/issues/2072)",
     )
     xfail = seen["int8:trt86>trt86:retinaface-mnet:int8:decode-plugin"]
-    assert (
-        xfail is not None and xfail[:2] == ("skipped", "xfail") and "tensorrtx/issues/1456" in str(xfail[2])
-    )
+    assert xfail is not None and xfail[:2] == ("skipped", "xfail") and "tensorrtx/issues/1456" in str(xfail[2])
     assert seen["execute:trt86>trt86:scrfd-500m:fp16:thread-no-context"][:2] == ("error", "crash")  # type: ignore[index]
     assert seen["execute:trt10>trt10:yolov5s:fp16:thread-context"][:2] == ("error", "timeout")  # type: ignore[index]
     assert seen["exchange:trt86>trt10:-:-:artifacts"][:2] == ("error", "infra_error")  # type: ignore[index]
@@ -163,9 +157,7 @@ def test_markup_in_records_is_shown_as_text_everywhere(tmp_path: Path) -> None:
     assert SCRIPT in html.joined() and IMG in html.joined() and MARKDOWN in html.joined()
 
     md_html = (
-        MarkdownIt("commonmark", {"html": True})
-        .enable("table")
-        .render((out / "README.md").read_text(encoding="utf-8"))
+        MarkdownIt("commonmark", {"html": True}).enable("table").render((out / "README.md").read_text(encoding="utf-8"))
     )
     rendered = Tags.of(md_html)
     assert "script" not in rendered.names() and "img" not in [
@@ -189,9 +181,7 @@ def test_markup_in_records_is_shown_as_text_everywhere(tmp_path: Path) -> None:
 
 def test_a_javascript_citation_is_not_made_a_link(tmp_path: Path) -> None:
     records = [
-        r.replace(
-            status="xfail", expectation={"id": "x", "citation": "javascript:alert(1)", "observed": "fail"}
-        )
+        r.replace(status="xfail", expectation={"id": "x", "citation": "javascript:alert(1)", "observed": "fail"})
         if r.status == "fail"
         else r
         for r in three_release_run()

@@ -182,9 +182,7 @@ def outcome(cell: cells.Cell) -> CellResult:
     if cell.id == "execute:trt10>trt10:yolov5s:fp16:thread-context":
         return record(cell, "timeout", "killed after 600 s", duration_s=600.0)
     if cell.id == "exchange:trt86>trt10:-:-:artifacts":
-        return record(
-            cell, "infra_error", "artifacts/trt86/meta.json missing: the producer job uploaded nothing"
-        )
+        return record(cell, "infra_error", "artifacts/trt86/meta.json missing: the producer job uploaded nothing")
     if cell.id == "execute:trt10>trt10:retinaface-mnet:fp16:execute_async_v3":
         return record(
             cell,

@@ -73,8 +73,7 @@ def chromium(page: Path, profile: Path, *args: str) -> tuple[str, str]:
 
 def test_anchor_safe_url_and_key_line() -> None:
     assert (
-        html.anchor("deserialize:trt86>trt10:scrfd-2.5g:fp16:vc")
-        == "cell-deserialize_trt86_trt10_scrfd-2_5g_fp16_vc"
+        html.anchor("deserialize:trt86>trt10:scrfd-2.5g:fp16:vc") == "cell-deserialize_trt86_trt10_scrfd-2_5g_fp16_vc"
     )
     assert html.safe_url("https://github.com/x/y/issues/1") == "https://github.com/x/y/issues/1"
     assert html.safe_url("javascript:alert(1)") == "" and html.safe_url('https://a"onclick=') == ""

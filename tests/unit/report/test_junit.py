@@ -10,9 +10,7 @@ from tests.unit.report.sample_runs import three_release_run
 
 
 def test_control_characters_in_logs_do_not_break_the_xml() -> None:
-    record = three_release_run()[-1].replace(
-        status="fail", log=(LogLine("stderr", "\x1b[31mred\x1b[0m \x00"),)
-    )
+    record = three_release_run()[-1].replace(status="fail", log=(LogLine("stderr", "\x1b[31mred\x1b[0m \x00"),))
     root = ET.fromstring(junit.render("trt11", [record]))
     failure = root.find("./testsuite/testcase/failure")
     assert failure is not None and failure.text == "[stderr] \\x1b[31mred\\x1b[0m \\x00"

@@ -13,9 +13,7 @@ NS = "{http://www.w3.org/2000/svg}"
 
 
 def test_grid_svg_has_a_cell_per_record_with_symbol_and_colour() -> None:
-    report = model.build(
-        three_release_run(), catalogue.load(), generated_at="t", inputs=["x"], expectations="e"
-    )
+    report = model.build(three_release_run(), catalogue.load(), generated_at="t", inputs=["x"], expectations="e")
     root = ET.fromstring(svg.render("deserialize", report.grids))
     groups = root.findall(f".//{NS}g")
     deserialize = [g for g in report.grids if g.check == "deserialize"]

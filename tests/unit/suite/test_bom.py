@@ -45,14 +45,10 @@ def test_parse_os_release() -> None:
 
 
 def test_parse_nvidia_driver() -> None:
-    text = (
-        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Tue Sep  9 2025\nGCC version: gcc 12\n"
-    )
+    text = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Tue Sep  9 2025\nGCC version: gcc 12\n"
     assert bom.parse_nvidia_driver(text) == "580.159.04"
     assert (
-        bom.parse_nvidia_driver(
-            "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  535.54.03  Release Build"
-        )
+        bom.parse_nvidia_driver("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  535.54.03  Release Build")
         == "535.54.03"
     )
     assert bom.parse_nvidia_driver("no driver here") is None

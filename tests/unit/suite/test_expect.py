@@ -109,9 +109,7 @@ def test_duplicate_ids_and_bad_top_level_are_refused() -> None:
 
 
 def test_an_expected_failure_with_the_log_line_becomes_xfail_and_keeps_the_citation() -> None:
-    result = cell(
-        "deserialize:trt85>trt86:yolov5s:fp32:onnx", log=("... Version tag does not match. Note: ...",)
-    )
+    result = cell("deserialize:trt85>trt86:yolov5s:fp32:onnx", log=("... Version tag does not match. Note: ...",))
     applied = apply(result, entries(ENTRY))
     assert applied.status == "xfail"
     assert applied.expectation == {
@@ -124,18 +122,14 @@ def test_an_expected_failure_with_the_log_line_becomes_xfail_and_keeps_the_citat
 
 
 def test_a_failure_with_another_log_line_stays_a_failure() -> None:
-    result = cell(
-        "deserialize:trt85>trt86:yolov5s:fp32:onnx", log=("magicTag == rt::kPLAN_MAGIC_TAG failed",)
-    )
+    result = cell("deserialize:trt85>trt86:yolov5s:fp32:onnx", log=("magicTag == rt::kPLAN_MAGIC_TAG failed",))
     assert apply(result, entries(ENTRY)) == result
 
 
 def test_selector_globs_and_pair_limit_which_cells_an_entry_speaks_about() -> None:
     log = ("Version tag does not match",)
     exps = entries(ENTRY)
-    assert (
-        apply(cell("deserialize:trt86>trt86:yolov5s:fp32:onnx", log=log), exps).status == "fail"
-    )  # diagonal
+    assert apply(cell("deserialize:trt86>trt86:yolov5s:fp32:onnx", log=log), exps).status == "fail"  # diagonal
     assert apply(cell("deserialize:trt86>trt10:yolov5s:fp32:vc", log=log), exps).status == "fail"  # variant
     assert apply(cell("serialize:trt86>trt86:yolov5s:fp32:onnx", log=log), exps).status == "fail"  # check
     diag = entries(with_(pair="diagonal"))
@@ -195,9 +189,7 @@ def _seeded() -> list[Expectation]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:
-        tomllib = pytest.importorskip(
-            "tomli", reason="tomli parses TOML on Python < 3.11 (the suite pins it)"
-        )
+        tomllib = pytest.importorskip("tomli", reason="tomli parses TOML on Python < 3.11 (the suite pins it)")
     return parse(tomllib.loads(EXPECTATIONS.read_text(encoding="utf-8")))
 
 
