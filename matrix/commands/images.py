@@ -60,6 +60,13 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="the directory to write or check (default: dockerfiles/)",
     )
+    g.add_argument(
+        "--tox",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the tox.ini to write or check (default: tox.ini at the repository root)",
+    )
     g.set_defaults(func=run_generate)
 
     b = images.add_parser(
@@ -147,14 +154,24 @@ def _shown(path: Path) -> str:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from matrix import catalogue, dockerfile
+    from matrix import catalogue, dockerfile, toxgen
 
     cat = catalogue.load(args.catalogue)
     directory = args.dockerfiles or dockerfile.DEFAULT_DIR
+    tox_path = args.tox or toxgen.DEFAULT_PATH
+    tox_text = toxgen.render(cat)
     if args.check:
         problems = dockerfile.check(cat, directory)
+        if not tox_path.is_file() or tox_path.read_text(encoding="utf-8") != tox_text:
+            problems.append(
+                dockerfile.Problem(
+                    path=tox_path,
+                    kind="stale" if tox_path.is_file() else "missing",
+                    summary="differs from what the catalogue generates",
+                )
+            )
         if not problems:
-            print(f"{_shown(directory)}: {len(cat.releases)} Dockerfiles match the catalogue")
+            print(f"{_shown(directory)}: {len(cat.releases)} Dockerfiles match the catalogue; {_shown(tox_path)} too")
             return 0
         for problem in problems:
             print(f"trt-matrix: {_shown(problem.path)}: {problem.kind}: {problem.summary}", file=sys.stderr)
@@ -165,6 +182,9 @@ def run_generate(args: argparse.Namespace) -> int:
         )
         return 1
     changed, removed = dockerfile.generate(cat, directory)
+    if not tox_path.is_file() or tox_path.read_text(encoding="utf-8") != tox_text:
+        tox_path.write_text(tox_text, encoding="utf-8", newline="\n")
+        changed.append(tox_path)
     for path in changed:
         print(f"wrote {_shown(path)}")
     for path in removed:
