@@ -10,4 +10,6 @@ TARGETS = {
     "destroy-order": "matrix.suite.checks.destroy_order:run",
     "execute": "matrix.suite.checks.execute:run",
     "exchange": "matrix.suite.checks.exchange:run",
+    # tier 0, on the host (phase 0): host packages allowed
+    "api": "matrix.hostchecks.api:run",
 }
