@@ -12,6 +12,17 @@ import json
 from typing import Any
 
 
+def _calibrator_class(base: Any) -> Any:
+    class Probe(base):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            base.__init__(self)
+
+        def get_batch_size(self) -> int:
+            return 1
+
+    return Probe
+
+
 def main() -> dict[str, Any]:
     import tensorrt as trt
 
@@ -33,15 +44,8 @@ def main() -> dict[str, Any]:
             calibrators[name] = "absent"
             continue
 
-        class Probe(base):  # type: ignore[misc, valid-type]
-            def __init__(self) -> None:
-                base.__init__(self)
-
-            def get_batch_size(self) -> int:
-                return 1
-
         try:
-            instance = Probe()
+            instance = _calibrator_class(base)()
             calibrators[name] = "constructs" if isinstance(instance, base) else "not an instance"
         except Exception as exc:  # what the bindings say is the observation
             calibrators[name] = f"{type(exc).__name__}: {exc}"
