@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import requests
+
 LABEL = "org.trt-matrix.run"
-POLL_S = 0.25
+POLL_S = 0.5  # how often a running container's progress is shown; its exit is seen at once
 LOG_TAIL = 40
 
 
@@ -149,17 +151,18 @@ def run_container(client: Any, job: Job, reaper: Reaper, tick: Callable[[], None
         container.start()
         deadline = started + job.timeout_s
         while True:
-            container.reload()
-            if container.status in ("exited", "dead"):
+            try:
+                container.wait(timeout=POLL_S)  # returns the moment the container exits
                 break
+            except requests.exceptions.ConnectionError:  # still running after POLL_S: the wait timed out
+                pass
             if time.monotonic() > deadline:
                 timed_out = True
                 container.kill()
                 container.wait(timeout=30)
-                container.reload()
                 break
             tick()
-            time.sleep(POLL_S)
+        container.reload()
         tick()
         state = container.attrs.get("State", {})
         raw_logs = container.logs(tail=LOG_TAIL).decode("utf-8", errors="replace")

@@ -78,8 +78,8 @@ def _faults(args: argparse.Namespace, releases: tuple[str, ...]) -> dict[str, st
     for text in args.inject_fault:
         release, _, spec = text.partition("=")
         kind, _, count = spec.partition(":")
-        if release not in releases or kind not in ("crash", "hang") or not count.isdigit():
-            raise UserError(f"--inject-fault takes RELEASE=crash:N or RELEASE=hang:N, got {text!r}")
+        if release not in releases or kind not in ("crash", "hang", "burn") or not count.isdigit():
+            raise UserError(f"--inject-fault takes RELEASE=crash:N, RELEASE=hang:N or RELEASE=burn:S, got {text!r}")
         out[release] = spec
     return out
 

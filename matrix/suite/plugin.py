@@ -304,11 +304,18 @@ def _update_manifest(ms: MatrixSession, outcome: Outcome) -> None:
 
 
 def _fault(ms: MatrixSession) -> None:
-    """Harness self-test hook: TRT_MATRIX_FAULT=crash:N or hang:N after N recorded cells."""
+    """Harness self-test hook: TRT_MATRIX_FAULT=crash:N or hang:N after N recorded cells, or burn:S
+    (S CPU-seconds of work before the first cell: a CPU-bound stand-in for the scaling benchmark)."""
     spec = os.environ.get("TRT_MATRIX_FAULT", "")
     if not spec:
         return
     kind, _, count = spec.partition(":")
+    if kind == "burn":
+        if ms.recorded == 0:
+            deadline = time.process_time() + float(count or 0)
+            while time.process_time() < deadline:
+                sum(i * i for i in range(10000))
+        return
     if ms.recorded < int(count or 0):
         return
     if kind == "crash":
