@@ -13,7 +13,7 @@ from typing import Any
 
 
 def _calibrator_class(base: Any) -> Any:
-    class Probe(base):  # type: ignore[misc, valid-type]
+    class Probe(base):  # type: ignore[misc]
         def __init__(self) -> None:
             base.__init__(self)
 
