@@ -257,3 +257,29 @@ def object_scores(
         scores: np.ndarray = rows[:, 4] * rows[:, 5:].max(axis=1)
         return scores
     raise ValueError(f"unknown family {family}")
+
+
+# --- the decode plugin's output (netdef.build_network(..., decode_plugin=...)) ----------------------
+PLUGIN_RECORD = 15
+
+
+def plugin_records(row: np.ndarray) -> np.ndarray:
+    """One item's plugin output row [1 + 15 * anchors] -> records [count, 15] (x1 y1 x2 y2 score, 5 x y)."""
+    flat = np.asarray(row, dtype=np.float32).reshape(-1)
+    count = round(float(flat[0]))
+    capacity = (flat.size - 1) // PLUGIN_RECORD
+    if not 0 <= count <= capacity:
+        raise ValueError(f"plugin output says {count} records, room for {capacity}")
+    return flat[1 : 1 + count * PLUGIN_RECORD].reshape(count, PLUGIN_RECORD)
+
+
+def decode_plugin_output(
+    row: np.ndarray, box: Letterbox, threshold: float, nms_threshold: float = 0.4, keep_top_k: int = 750
+) -> list[Detection]:
+    """Detections from the plugin's output row, with the threshold and NMS of `decode_retinaface`."""
+    rec = plugin_records(row)
+    rec = rec[rec[:, 4] > threshold]
+    order = np.argsort(-rec[:, 4], kind="stable")
+    rec = rec[order]
+    keep = nms(rec[:, :4], rec[:, 4], nms_threshold)[:keep_top_k]
+    return _finish(rec[keep, :4].copy(), rec[keep, 4], rec[keep, 5:].copy(), None, box)

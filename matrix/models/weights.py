@@ -177,7 +177,7 @@ def synthetic(spec: ModelSpec, seed: int = 0) -> Weights:
             [preprocess.preprocess(img, full.preprocess)[0] for img in calibration_images(seed)]
         )
         src = SyntheticSource(seed)
-        NumpyOps(src).run(full.program(), batch)
+        NumpyOps(src, dtype=np.float64).run(full.program(), batch)
         tensors = OrderedDict((k, src.tensors[k]) for k in architecture(spec))
         _SYNTHETIC_CACHE[key] = Weights(
             tensors=tensors, label=f"synthetic(seed={seed})", sha256=tensors_sha256(tensors)
