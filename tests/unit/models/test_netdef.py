@@ -30,7 +30,8 @@ from matrix.models import netdef, registry, weights
 from matrix.models.nets import retinaface
 from matrix.models.nets.numpy_ops import NumpyOps
 from matrix.models.nets.ops import DictSource
-from tests.unit.models.fake_trt import PROFILES, FakeBuilder, FakeNetwork, fake_trt, run
+from tests.unit.models.fake_trt import PROFILES, FakeBuilder, FakeNetwork, fake_trt
+from tests.unit.models.fake_trt_run import run
 
 ROOT = Path(__file__).resolve().parents[3]
 NETDEF_MODELS = [n for n in registry.NAMES if registry.get(n).netdef]
