@@ -158,3 +158,22 @@ class _Probe(NumpyOps):
         y = super().conv_bn(*args, **kwargs)
         self.stds.append(float(y.std()))
         return y
+
+
+def test_yolov5_wts_carries_its_anchors(tmp_path: Path) -> None:
+    """tensorrtx's gen_wts.py writes model.24.anchor_grid (pixels) beside the layers: it is accepted,
+    and custom (autoanchor) anchors from it replace the v6.0 defaults."""
+    spec = registry.get("yolov5s")
+    tensors = {k: np.zeros(s, np.float32) for k, s in weights.architecture(spec).items()}
+    custom = np.arange(1, 19, dtype=np.float32).reshape(3, 1, 3, 1, 1, 2) * 10
+    tensors["model.24.anchor_grid"] = custom
+    tensors["model.24.anchors"] = custom.reshape(3, 3, 2) / np.array([8, 16, 32], np.float32).reshape(3, 1, 1)
+    path = tmp_path / "yolov5s.wts"
+    wts.write_wts(path, tensors)
+    loaded = weights.load(spec, path)
+    assert loaded.anchors == (
+        ((10.0, 20.0), (30.0, 40.0), (50.0, 60.0)),
+        ((70.0, 80.0), (90.0, 100.0), (110.0, 120.0)),
+        ((130.0, 140.0), (150.0, 160.0), (170.0, 180.0)),
+    )
+    assert "model.24.anchor_grid" not in loaded.tensors and loaded.label == "file:yolov5s.wts"
