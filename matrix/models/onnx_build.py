@@ -4,11 +4,11 @@ Contract: `build_onnx(name, weights, ...)` returns an `onnx.ModelProto` for a re
 weight dict (state-dict names), deterministic: the same arguments give byte-identical
 `SerializeToString()`. Batch norm is folded into the preceding convolution (as torch.onnx.export
 does in eval mode); convolutions, activations, resizes and reshapes are those PyTorch's exporter
-emits for the published models. Opset 13 because TensorRT 8.4's ONNX parser reads it (8.4 parses
-opsets 7 and up, 13 included), it is the first opset with per-channel QuantizeLinear/
-DequantizeLinear (the explicit INT8 path needs axis=0 scales), and Softmax(axis=-1) has its
-modern meaning; IR version 7 is the one that shipped with opset 13 (onnx 1.8), so older parsers
-do not meet a newer IR than they know. Host only: onnx is imported inside the functions.
+emits for the published models. Opset 13: the first opset with per-channel QuantizeLinear/
+DequantizeLinear (the explicit INT8 path needs axis=0 scales), which TensorRT's ONNX parser has
+read since 8.0 (its 8.0.1 release notes add per-axis Q/DQ), so 8.4 through 11.x all take it;
+the published exports used 11-13. IR version 7 is the one that shipped with opset 13 (onnx 1.8),
+so an older parser never meets a newer IR than it knows. Host only: onnx is imported inside the functions.
 """
 
 from __future__ import annotations
