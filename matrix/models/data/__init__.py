@@ -1,0 +1,1 @@
+"""Photos bundled with matrix.models (licences in SOURCES.md)."""

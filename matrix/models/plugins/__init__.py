@@ -1,0 +1,1 @@
+"""C++/CUDA sources compiled inside the images (shipped as package data)."""

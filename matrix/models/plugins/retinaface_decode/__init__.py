@@ -1,0 +1,1 @@
+"""RetinaFace decode plugin sources: decode.h, decode.cu, plugin.cpp, Makefile (see ../../plugin.py)."""
