@@ -43,9 +43,7 @@ def register(sub: Any) -> None:
         help="real weights for a model (.pth state dict or tensorrtx .wts); others stay synthetic",
     )
     ex.add_argument("--artifacts", type=Path, required=True, metavar="DIR", help="output folder")
-    ex.add_argument(
-        "--images", type=Path, default=None, metavar="DIR", help="calibration photos (default: bundled)"
-    )
+    ex.add_argument("--images", type=Path, default=None, metavar="DIR", help="calibration photos (default: bundled)")
     ex.add_argument("--calib-count", type=int, default=8, metavar="N", help="calibration samples per model")
     ex.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
     ex.set_defaults(func=run_export)
@@ -96,14 +94,10 @@ def _parse_weights(items: list[str], models: list[str]) -> dict[str, Path]:
     for item in items:
         name, sep, file = item.partition("=")
         if not sep or not name or not file:
-            raise UserError(
-                f"--weights {item!r}: expected NAME=FILE, e.g. retinaface-mnet=mobilenet0.25_Final.pth"
-            )
+            raise UserError(f"--weights {item!r}: expected NAME=FILE, e.g. retinaface-mnet=mobilenet0.25_Final.pth")
         if name not in MODEL_NAMES:
             raise UserError(
-                "--weights {!r}: unknown model {!r}; the models are: {}".format(
-                    item, name, ", ".join(MODEL_NAMES)
-                )
+                "--weights {!r}: unknown model {!r}; the models are: {}".format(item, name, ", ".join(MODEL_NAMES))
             )
         if name not in models:
             raise UserError(f"--weights {item!r}: {name} is not among --models")
@@ -145,9 +139,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _draw_path(base: Path, image: Path, many: bool) -> Path:
-    return (
-        base if not many else base.with_name("{}-{}{}".format(base.stem, image.stem, base.suffix or ".png"))
-    )
+    return base if not many else base.with_name("{}-{}{}".format(base.stem, image.stem, base.suffix or ".png"))
 
 
 def run_detect(args: argparse.Namespace) -> int:

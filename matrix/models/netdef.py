@@ -87,9 +87,7 @@ class TrtOps(Ops):
         return x
 
     # --- layers --------------------------------------------------------------------------------
-    def _conv(
-        self, x: Any, name: str, w: np.ndarray, b: np.ndarray | None, k: int, s: int, p: int, groups: int
-    ) -> Any:
+    def _conv(self, x: Any, name: str, w: np.ndarray, b: np.ndarray | None, k: int, s: int, p: int, groups: int) -> Any:
         bias = self._weights(b) if b is not None else self.trt.Weights()
         if hasattr(self.net, "add_convolution_nd"):
             self.api["convolution"] = "add_convolution_nd"
@@ -247,13 +245,9 @@ class TrtOps(Ops):
         xy = self._done(
             self.net.add_elementwise(sxy, self._const(np.full((1, 1, 1, 1, 1), 2.0 * stride)), E.PROD), "xy"
         )
-        xy = self._done(
-            self.net.add_elementwise(xy, self._const((yolo_grid(h, w, na) - 0.5) * stride), E.SUM), "xy"
-        )
+        xy = self._done(self.net.add_elementwise(xy, self._const((yolo_grid(h, w, na) - 0.5) * stride), E.SUM), "xy")
         sq = self._done(self.net.add_elementwise(swh, swh, E.PROD), "wh")
-        wh = self._done(
-            self.net.add_elementwise(sq, self._const(4.0 * yolo_anchor_grid(h, w, anchors)), E.PROD), "wh"
-        )
+        wh = self._done(self.net.add_elementwise(sq, self._const(4.0 * yolo_anchor_grid(h, w, anchors)), E.PROD), "wh")
         cat = self.concat([xy, wh, rest], axis=4)
         return self._shuffle(cat, (n, -1, no))
 

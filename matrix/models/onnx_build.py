@@ -118,9 +118,7 @@ class OnnxOps(Ops):
         w = self.weight(conv + ".weight", (out_ch, x.shape[1] // groups, k, k)).astype(np.float64)
         gamma, beta, mean, var = (a.astype(np.float64) for a in self.bn_params(bn, out_ch))
         scale = gamma / np.sqrt(var + eps)
-        return self._conv(
-            x, conv, w * scale.reshape(-1, 1, 1, 1), beta - mean * scale, k, s, pad_of(k, p), groups
-        )
+        return self._conv(x, conv, w * scale.reshape(-1, 1, 1, 1), beta - mean * scale, k, s, pad_of(k, p), groups)
 
     def conv(
         self,

@@ -152,9 +152,7 @@ def load(trt: Any, so_path: str | Path) -> Any:
 
 
 def create(trt: Any, creator: Any, threshold: float = 0.02, name: str = "retinaface_decode") -> Any:
-    field = trt.PluginField(
-        "score_threshold", np.array([threshold], dtype=np.float32), trt.PluginFieldType.FLOAT32
-    )
+    field = trt.PluginField("score_threshold", np.array([threshold], dtype=np.float32), trt.PluginFieldType.FLOAT32)
     plugin = creator.create_plugin(name, trt.PluginFieldCollection([field]))
     if plugin is None:
         raise UserError(f"{PLUGIN_NAME}.create_plugin returned None")

@@ -98,20 +98,13 @@ def _finish(
 
 
 # --- RetinaFace -----------------------------------------------------------------------------------
-def retinaface_priors(
-    height: int, width: int, steps: Sequence[int], min_sizes: Sequence[Sequence[int]]
-) -> np.ndarray:
+def retinaface_priors(height: int, width: int, steps: Sequence[int], min_sizes: Sequence[Sequence[int]]) -> np.ndarray:
     """Prior boxes [A, 4] as (cx, cy, w, h), normalised to the input, in Pytorch_Retinaface's order."""
     out = []
     for step, sizes in zip(steps, min_sizes):
         fh, fw = -(-height // step), -(-width // step)
-        cy, cx = np.meshgrid(
-            (np.arange(fh) + 0.5) * step / height, (np.arange(fw) + 0.5) * step / width, indexing="ij"
-        )
-        per = [
-            np.stack([cx, cy, np.full_like(cx, s / width), np.full_like(cy, s / height)], axis=-1)
-            for s in sizes
-        ]
+        cy, cx = np.meshgrid((np.arange(fh) + 0.5) * step / height, (np.arange(fw) + 0.5) * step / width, indexing="ij")
+        per = [np.stack([cx, cy, np.full_like(cx, s / width), np.full_like(cy, s / height)], axis=-1) for s in sizes]
         out.append(np.stack(per, axis=2).reshape(-1, 4))  # cell-major, then anchor size
     return np.concatenate(out, axis=0).astype(np.float32)
 
@@ -244,9 +237,7 @@ def decode_yolov5(
     return _finish(boxes[keep].astype(np.float32), score[keep], None, cls[keep], box)
 
 
-def object_scores(
-    family: str, outputs: dict[str, np.ndarray], strides: Sequence[int] = (8, 16, 32)
-) -> np.ndarray:
+def object_scores(family: str, outputs: dict[str, np.ndarray], strides: Sequence[int] = (8, 16, 32)) -> np.ndarray:
     """Per-anchor FP32 'this is an object' score, one value per anchor/row, in output order."""
     if family == "retinaface":
         return _rows(outputs["conf"], 2)[:, 1]

@@ -67,9 +67,7 @@ class _Storage:
 class _Tensor:
     """A tensor reference; materialised once every storage has its bytes."""
 
-    def __init__(
-        self, storage: _Storage, offset: int, size: tuple[int, ...], stride: tuple[int, ...]
-    ) -> None:
+    def __init__(self, storage: _Storage, offset: int, size: tuple[int, ...], stride: tuple[int, ...]) -> None:
         self.storage = storage
         self.offset = offset
         self.size = tuple(int(s) for s in size)
@@ -118,9 +116,7 @@ def _allowed_global(module: str, name: str) -> Any:
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(
-        self, stream: BinaryIO, where: str, on_storage: Callable[[tuple[Any, ...]], _Storage]
-    ) -> None:
+    def __init__(self, stream: BinaryIO, where: str, on_storage: Callable[[tuple[Any, ...]], _Storage]) -> None:
         super().__init__(stream)
         self._where = where
         self._on_storage = on_storage
@@ -179,9 +175,7 @@ def _read_zip(path: Path, where: str) -> OrderedDict[str, np.ndarray]:
         if byteorder in names and zf.read(byteorder).strip() != b"little":
             raise UserError(f"{where}: big-endian torch files are not supported")
         storages: dict[str, _Storage] = {}
-        unpickler = _Unpickler(
-            io.BytesIO(zf.read(pkl[0])), where, lambda pid: _storage_from_pid(pid, where, storages)
-        )
+        unpickler = _Unpickler(io.BytesIO(zf.read(pkl[0])), where, lambda pid: _storage_from_pid(pid, where, storages))
         obj = unpickler.load()
         for key, storage in storages.items():
             member = prefix + "data/" + key

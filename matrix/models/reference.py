@@ -125,8 +125,7 @@ def calibration_batches(spec: ModelSpec, photos: Sequence[Path], count: int) -> 
 
     loaded = [images.read_image(p) for p in photos]
     samples = [
-        preprocess(images.augment(loaded[i % len(loaded)], i // len(loaded)), spec.preprocess)[0]
-        for i in range(count)
+        preprocess(images.augment(loaded[i % len(loaded)], i // len(loaded)), spec.preprocess)[0] for i in range(count)
     ]
     return [np.concatenate(samples[i : i + CALIB_BATCH]) for i in range(0, len(samples), CALIB_BATCH)]
 
@@ -164,6 +163,11 @@ def export_model(
     (out / "calib").mkdir(parents=True, exist_ok=True)
     (out / "model.onnx").write_bytes(data)
     say(f"model.onnx: {len(data) / 1e6:.1f} MB, onnx.checker passed")
+    if spec.netdef:  # the tensorrtx path builds layer by layer from a .wts file, inside the images
+        from matrix.models.wts import write_wts
+
+        write_wts(out / "weights.wts", w.tensors)
+        say("weights.wts: the same weights for the network-definition builder")
 
     photo = images.read_image(images.REFERENCE_PHOTO)
     x, box = preprocess(photo, spec.preprocess)

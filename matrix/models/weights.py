@@ -126,9 +126,7 @@ class SyntheticSource(WeightSource):
         return True
 
 
-def dead_leaves(
-    seed: int, size: int, discs: int, max_radius: float, shading: bool, noise: float
-) -> np.ndarray:
+def dead_leaves(seed: int, size: int, discs: int, max_radius: float, shading: bool, noise: float) -> np.ndarray:
     """A "dead leaves" image: overlapping flat discs with a scale-invariant radius law, RGB uint8.
 
     Photographs share its statistics (edges at every scale, flat regions, occlusions) far better than
@@ -173,9 +171,7 @@ def synthetic(spec: ModelSpec, seed: int = 0) -> Weights:
     key = (spec.name, seed)
     if key not in _SYNTHETIC_CACHE:
         full = spec.at_size(CALIBRATION_SIZE, CALIBRATION_SIZE)
-        batch = np.concatenate(
-            [preprocess.preprocess(img, full.preprocess)[0] for img in calibration_images(seed)]
-        )
+        batch = np.concatenate([preprocess.preprocess(img, full.preprocess)[0] for img in calibration_images(seed)])
         src = SyntheticSource(seed)
         NumpyOps(src, dtype=np.float64).run(full.program(), batch)
         tensors = OrderedDict((k, src.tensors[k]) for k in architecture(spec))
@@ -200,9 +196,7 @@ def check(spec: ModelSpec, tensors: dict[str, np.ndarray], where: str) -> Ordere
     out: OrderedDict[str, np.ndarray] = OrderedDict()
     for name, shape in expected.items():
         if name not in tensors:
-            raise UserError(
-                f"{where}: does not match {spec.name}: missing tensor {name} (shape {list(shape)})"
-            )
+            raise UserError(f"{where}: does not match {spec.name}: missing tensor {name} (shape {list(shape)})")
         arr = np.asarray(tensors[name], dtype=np.float32)
         if arr.ndim == 1 and len(shape) != 1 and arr.size == int(np.prod(shape)):
             arr = arr.reshape(shape)  # .wts keeps no shapes: a flat array of the right size is accepted

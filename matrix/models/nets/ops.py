@@ -67,8 +67,7 @@ class DictSource(WeightSource):
         arr = self.weights[name]
         if tuple(arr.shape) != tuple(shape):
             raise UserError(
-                f"{self.where}: tensor {name} has shape {list(arr.shape)}, "
-                f"the architecture needs {list(shape)}"
+                f"{self.where}: tensor {name} has shape {list(arr.shape)}, the architecture needs {list(shape)}"
             )
         self.used.append(name)
         return np.asarray(arr, dtype=np.float32)

@@ -104,9 +104,7 @@ def pafpn(ops: Ops, inputs: list[Any], out: int) -> list[Any]:
         lat[i - 1] = ops.add(lat[i - 1], ops.upsample_like(lat[i], lat[i - 1]))
     inter = [ops.conv(lat[i], f"neck.fpn_convs.{i}.conv", out, 3, 1, 1) for i in range(3)]
     for i in range(2):
-        inter[i + 1] = ops.add(
-            inter[i + 1], ops.conv(inter[i], f"neck.downsample_convs.{i}.conv", out, 3, 2, 1)
-        )
+        inter[i + 1] = ops.add(inter[i + 1], ops.conv(inter[i], f"neck.downsample_convs.{i}.conv", out, 3, 2, 1))
     return [inter[0]] + [ops.conv(inter[i], f"neck.pafpn_convs.{i - 1}.conv", out, 3, 1, 1) for i in (1, 2)]
 
 
@@ -116,9 +114,7 @@ def _key(stride: int) -> str:
 
 def build(ops: Ops, cfg: ScrfdConfig) -> None:
     x = ops.input(INPUT_NAME, (1, 3, cfg.height, cfg.width))
-    feats = pafpn(
-        ops, mobilenet_v1(ops, x) if cfg.variant == "500m" else resnet_v1e(ops, x), cfg.neck_channels
-    )
+    feats = pafpn(ops, mobilenet_v1(ops, x) if cfg.variant == "500m" else resnet_v1e(ops, x), cfg.neck_channels)
     scores, boxes, kpss = [], [], []
     for level, (stride, f) in enumerate(zip(STRIDES, feats)):
         base = f"bbox_head.cls_stride_convs.{_key(stride)}"
@@ -127,21 +123,15 @@ def build(ops: Ops, cfg: ScrfdConfig) -> None:
             name = f"{base}.{i}"
             if cfg.head_dw:
                 cin = ops.shape(h)[1]
-                h = _cbr(
-                    ops, h, name + ".depthwise_conv.conv", name + ".depthwise_conv.bn", cin, 3, groups=cin
-                )
+                h = _cbr(ops, h, name + ".depthwise_conv.conv", name + ".depthwise_conv.bn", cin, 3, groups=cin)
                 h = _cbr(ops, h, name + ".pointwise_conv.conv", name + ".pointwise_conv.bn", FEAT, 1)
             else:
                 h = _cbr(ops, h, name + ".conv", name + ".bn", FEAT, 3)
         cls = ops.conv(h, f"bbox_head.stride_cls.{_key(stride)}", ANCHORS_PER_CELL, 3, 1, 1, role=ROLE_LOGIT)
-        reg = ops.conv(
-            h, f"bbox_head.stride_reg.{_key(stride)}", ANCHORS_PER_CELL * 4, 3, 1, 1, role=ROLE_REG
-        )
+        reg = ops.conv(h, f"bbox_head.stride_reg.{_key(stride)}", ANCHORS_PER_CELL * 4, 3, 1, 1, role=ROLE_REG)
         if cfg.use_scale:
             reg = ops.scale(reg, f"bbox_head.scales.{level}")
-        kps = ops.conv(
-            h, f"bbox_head.stride_kps.{_key(stride)}", ANCHORS_PER_CELL * 10, 3, 1, 1, role=ROLE_REG
-        )
+        kps = ops.conv(h, f"bbox_head.stride_kps.{_key(stride)}", ANCHORS_PER_CELL * 10, 3, 1, 1, role=ROLE_REG)
         scores.append(ops.act(ops.rows(cls, 1), "sigmoid"))
         boxes.append(ops.rows(reg, 4))
         kpss.append(ops.rows(kps, 10))

@@ -103,8 +103,7 @@ def detect_maps(ops: Ops, cfg: YoloConfig) -> Sequence[Any]:
     x = _conv(ops, out20, "model.21", 256, 3, 2)
     out23 = _c3(ops, ops.concat([x, h10]), "model.23", 512, 1, shortcut=False)
     return [
-        ops.conv(f, f"model.24.m.{i}", 3 * NO, 1, 1, 0, role=ROLE_YOLO)
-        for i, f in enumerate((out17, out20, out23))
+        ops.conv(f, f"model.24.m.{i}", 3 * NO, 1, 1, 0, role=ROLE_YOLO) for i, f in enumerate((out17, out20, out23))
     ]
 
 

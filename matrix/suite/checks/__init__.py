@@ -12,4 +12,5 @@ TARGETS = {
     "exchange": "matrix.suite.checks.exchange:run",
     # tier 0, on the host (phase 0): host packages allowed
     "api": "matrix.hostchecks.api:run",
+    "model": "matrix.hostchecks.model:run",
 }

@@ -65,17 +65,22 @@ def read_model(ctx: CheckContext, model: str) -> tuple[bytes, dict[str, Any]]:
     return onnx_bytes, meta
 
 
+def weights_label(ctx: CheckContext, model: str) -> str:
+    """'synthetic(seed=0)' or the real file's label, for every record a model's cell writes."""
+    _, meta = read_model(ctx, model)
+    return str(meta.get("weights", {}).get("label", "unknown"))
+
+
 def read_reference(ctx: CheckContext, model: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(inputs, outputs) by tensor name from the host's ONNX Runtime reference."""
     _, meta = read_model(ctx, model)
     with np.load(str(ctx.model_file(model, "reference.npz"))) as data:
         arrays = {k: data[k] for k in data.files}
-    input_names = [t["name"] for t in meta["inputs"]]
     output_names = [t["name"] for t in meta["outputs"]]
-    missing = [n for n in input_names + output_names if n not in arrays]
+    missing = [n for n in ["input", *output_names] if n not in arrays]
     if missing:
         raise Skip("reference.npz of {} lacks {}: re-export the models".format(model, ", ".join(missing)))
-    return {n: arrays[n] for n in input_names}, {n: arrays[n] for n in output_names}
+    return {meta["input"]["name"]: arrays["input"]}, {n: arrays[n] for n in output_names}
 
 
 def build_from_onnx(session: Session, onnx_bytes: bytes, precision: str, variant: str, calibrator: Any = None) -> bytes:

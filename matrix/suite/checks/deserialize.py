@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from matrix.suite import classify, compare
-from matrix.suite.checks.common import Inference, Session, find_plan, read_reference
+from matrix.suite.checks.common import Inference, Session, find_plan, read_reference, weights_label
 from matrix.suite.outcome import CheckContext, Fail, Outcome
 from matrix.suite.planfile_glue import header_summary
 
@@ -26,6 +26,7 @@ def run(ctx: CheckContext) -> Outcome:
         "plan": path.name,
         "plan_bytes": len(plan),
         "header": header_summary(plan),
+        "weights": weights_label(ctx, cell.model),
     }
     session = Session.open(ctx)
     runtime = session.api.runtime(session.logger, host_code_allowed=cell.variant == "vc")

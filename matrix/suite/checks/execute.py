@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from matrix.suite import classify, compare, timing, trace
-from matrix.suite.checks.common import Inference, Session, build_from_onnx, read_model, read_reference
+from matrix.suite.checks.common import Inference, Session, build_from_onnx, read_model, read_reference, weights_label
 from matrix.suite.outcome import CheckContext, Fail, Outcome, Skip
 
 
@@ -82,6 +82,7 @@ def _same_thread(ctx: CheckContext, session: Session, path: str) -> Outcome:
     runtime, engine, source = _engine(ctx, session)
     inputs, reference = read_reference(ctx, cell.model)
     measurements: dict[str, Any] = {
+        "weights": weights_label(ctx, cell.model),
         "engine": source,
         "gpu": session.gpu(),
         "cuda_backend": session.cuda.backend,
@@ -155,6 +156,7 @@ def _worker_thread(ctx: CheckContext, session: Session, path: str, push_context:
         if thread.is_alive():
             raise Fail("the worker thread did not finish within its limit")
         measurements: dict[str, Any] = {
+            "weights": weights_label(ctx, cell.model),
             "engine": source,
             "gpu": session.gpu(),
             "pushed_context": push_context,

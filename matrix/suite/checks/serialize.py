@@ -35,18 +35,19 @@ def _legacy(session: Session, onnx_bytes: bytes, precision: str) -> bytes:
 
 
 def _netdef(ctx: CheckContext, session: Session, model: str, precision: str) -> bytes:
-    from matrix.models import netdef  # numpy-only at import; builds with the given trt module
+    from matrix.models import netdef, registry  # numpy-only at import; builds with the given trt module
+    from matrix.models import weights as wmod
 
-    weights = ctx.model_file(model, "weights.wts")
+    loaded = wmod.load(registry.get(model), ctx.model_file(model, "weights.wts"))
     api = session.api
     builder = api.call("Builder", session.trt.Builder, session.logger)
-    network = api.create_network(builder)
-    trace.take(f"network-definition API ({model})")
-    api.call("netdef.build", netdef.build, model, session.trt, network, weights)
+    network = api.call("netdef.create_network", netdef.create_network, session.trt, builder)
+    trace.take(f"network-definition API from weights.wts ({model})")
+    built = api.call("netdef.build_network", netdef.build_network, session.trt, network, model, loaded.tensors)
     config = api.create_config(builder)
     api.set_precision(config, precision)
     plan = api.build_serialized(builder, network, config)
-    del network, config, builder
+    del built, network, config, builder  # the weights stay alive (in `built`) until the plan is built
     if plan is None:
         raise session.fail("build_serialized_network returned None for the network definition")
     return plan
@@ -66,9 +67,8 @@ def run(ctx: CheckContext) -> Outcome:
     else:
         plan = build_from_onnx(session, onnx_bytes, cell.precision, cell.variant)
     build_s = time.monotonic() - started
-    path, digest = save_plan(
-        ctx, session, plan, cell.model, cell.precision, cell.variant, flags, str(meta.get("weights", ""))
-    )
+    weights = str(meta.get("weights", {}).get("label", ""))
+    path, digest = save_plan(ctx, session, plan, cell.model, cell.precision, cell.variant, flags, weights)
     # The plan must load where it was built (the diagonal of the cross-load matrix).
     runtime = session.api.runtime(session.logger, host_code_allowed=cell.variant == "vc")
     engine = session.api.deserialize(runtime, plan)
@@ -77,7 +77,7 @@ def run(ctx: CheckContext) -> Outcome:
         "plan_bytes": len(plan),
         "sha256": digest,
         "gpu": session.gpu(),
-        "weights": meta.get("weights", ""),
+        "weights": weights,
     }
     if engine is None:
         raise Fail("the plan it just built does not load in the same release", measurements=measurements)
