@@ -59,7 +59,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--api-releases",
         default="",
         metavar="IDS",
-        help="phase 0: releases whose Python bindings to introspect from PyPI (default: none; 'all')",
+        help="phase 0: releases whose Python bindings to introspect from the package index "
+        "(default: the selected releases; 'none' for none)",
     )
     p.add_argument(
         "--catalogue", type=Path, default=None, metavar="FILE", help="a versions.toml other than the packaged one"
@@ -89,13 +90,12 @@ def resolve(args: argparse.Namespace) -> Selection:
     if unknown:
         raise UserError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(cellmod.MODELS)}")
     phases = (0, 1, 2) if args.phase == "all" else (int(args.phase),)
-    api = (
-        tuple(r.id for r in releases)
-        if args.api_releases == "all"
-        else tuple(r.id for r in catalogue.select([p for p in args.api_releases.split(",") if p.strip()]))
-        if args.api_releases
-        else ()
-    )
+    if args.api_releases == "none":
+        api: tuple[str, ...] = ()
+    elif args.api_releases:
+        api = tuple(r.id for r in catalogue.select([p for p in args.api_releases.split(",") if p.strip()]))
+    else:
+        api = tuple(r.id for r in releases)
     ids = [r.id for r in releases]
     planned = cellmod.plan(ids, models=models, phases=phases, keywords=args.keyword, api_releases=api)
     if args.shard:
