@@ -126,6 +126,7 @@ class Runner:
         reason: str,
         signal: str | None = None,
         logs: Sequence[str] = (),
+        show: bool = True,
     ) -> None:
         """A record the runner writes for a cell its container could not finish."""
         result = CellResult(
@@ -149,7 +150,8 @@ class Runner:
             finished_at=_now(),
         )
         resultfile.ResultWriter(self.file_for(release, phase)).write(result)
-        self.progress.cell(result)
+        if show:
+            self.progress.cell(result)
 
     # --- phases --------------------------------------------------------------------------------
     def pytest_args(self, release: str, phase: int, repo: str, results: str, artifacts: str) -> list[str]:
@@ -322,8 +324,11 @@ class Runner:
         """Tier 0: every phase-1/2 cell is recorded as not run, with the reason this host gave."""
         for release in self.o.releases:
             for phase in (1, 2):
-                for cell in self.missing(release, phase):
-                    self.write_synthetic(release, phase, cell, "skip", f"not run: {self.o.mode_reason}")
+                todo = self.missing(release, phase)
+                for cell in todo:
+                    self.write_synthetic(release, phase, cell, "skip", f"not run: {self.o.mode_reason}", show=False)
+                if todo:
+                    self.progress.job(release, phase, "not run", f"{len(todo)} cells recorded as skip")
 
     def run_phase_parallel(self, phase: int) -> None:
         releases = [r for r in self.o.releases if self.cells_of(r, phase)]

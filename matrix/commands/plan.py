@@ -79,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([c.to_json() for c in chosen.cells], indent=1))
         return 0
     if not chosen.cells:
-        print(f"0 cells for {', '.join(r.id for r in chosen.releases)}: the selectors (--only, -k, --models, "
-              "--phase, --shard, --api-releases) leave none")
+        print(
+            f"0 cells for {', '.join(r.id for r in chosen.releases)}: the selectors (--only, -k, --models, "
+            "--phase, --shard, --api-releases) leave none"
+        )
         return 0
     by_phase = collections.Counter(c.phase for c in chosen.cells)
     by_check = collections.Counter(c.check for c in chosen.cells)

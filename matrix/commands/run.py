@@ -73,6 +73,14 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="artifacts root; each run uses DIR/<run id>/ (models/, one folder per producer)",
     )
+    p.add_argument(
+        "--weights",
+        action="append",
+        default=[],
+        metavar="MODEL=FILE",
+        help="real weights for a model (Pytorch_Retinaface .pth or tensorrtx .wts); others stay synthetic "
+        "and every record says which",
+    )
     p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
     p.add_argument("--resume", action="store_true", help="continue a run: cells already recorded are not run again")
     p.add_argument(

@@ -84,26 +84,20 @@ def _faults(args: argparse.Namespace, releases: tuple[str, ...]) -> dict[str, st
     return out
 
 
-def _export_models(artifacts: Path, models: set[str]) -> None:
-    missing = sorted(m for m in models if not (artifacts / "models" / m / "meta.json").is_file())
+def _export_models(artifacts: Path, models: set[str], weights: list[str]) -> None:
+    """Export what the cells need (once per run; models given real --weights are exported with them)."""
+    real = {text.partition("=")[0] for text in weights}
+    missing = sorted(m for m in models if m in real or not (artifacts / "models" / m / "meta.json").is_file())
     if not missing:
         return
-    cmd = [
-        sys.executable,
-        "-m",
-        "matrix",
-        "models",
-        "export",
-        "--artifacts",
-        str(artifacts),
-        "--models",
-        ",".join(missing),
-    ]
-    proc = subprocess.run(cmd, check=False)
+    chosen = [w for w in weights if w.partition("=")[0] in missing]
+    args = ["models", "export", "--artifacts", str(artifacts), "--models", *missing]
+    args += [x for w in chosen for x in ("--weights", w)]
+    proc = subprocess.run([sys.executable, "-m", "matrix", *args], check=False)
     if proc.returncode != 0:
         raise UserError(
             f"exporting the models {', '.join(missing)} failed (exit {proc.returncode}); "
-            f"run `{' '.join(cmd[2:])}` to see why"
+            f"`trt-matrix {' '.join(args)}` shows why"
         )
 
 
@@ -159,7 +153,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
     will_run = [c for c in chosen.cells if c.phase == 0 or mode != "host"]
     models = {c.model for c in will_run if c.model != cellmod.NO_MODEL}
     if models:
-        _export_models(artifacts_dir, models)
+        _export_models(artifacts_dir, models, args.weights)
     gpus = tuple(g.index for g in report.gpus) if mode == "docker" else ()
     jobs = args.jobs or (len(gpus) if gpus else 2)
     if gpus:

@@ -60,15 +60,30 @@ def run(ctx: CheckContext) -> Outcome:
     metrics = compare.compare(outputs, ref)
     problems += ["reference: " + p for p in compare.verdict(metrics, REPRODUCE)]
     scores = registry.object_scores(spec, outputs)
-    spread: dict[str, Any] = {"std": float(np.std(scores)), "min": float(scores.min()), "max": float(scores.max()),
-                              "above_0.5": float(np.mean(scores > 0.5))}
+    spread: dict[str, Any] = {
+        "std": float(np.std(scores)),
+        "min": float(scores.min()),
+        "max": float(scores.max()),
+        "above_0.5": float(np.mean(scores > 0.5)),
+    }
     if not spread["std"] > 1e-3 or not spread["max"] > spread["min"]:
         problems.append(f"object scores do not spread: {spread}")
-    measurements = {"weights": meta["weights"]["label"], "opset": meta["opset"], "onnx_bytes": len(data),
-                    "model_sha256": meta["model_sha256"], "ort_ms": round(ort_ms, 1), "scores": spread,
-                    "outputs": metrics, "published": spec.published}
+    measurements = {
+        "weights": meta["weights"]["label"],
+        "opset": meta["opset"],
+        "onnx_bytes": len(data),
+        "model_sha256": meta["model_sha256"],
+        "ort_ms": round(ort_ms, 1),
+        "scores": spread,
+        "outputs": metrics,
+        "published": spec.published,
+    }
     if problems:
         raise Fail("; ".join(problems[:4]), measurements=measurements)
-    return Outcome("pass", f"onnx.checker passed, opset {meta['opset']}; ONNX Runtime reproduces the reference; "
-                           f"{spread['above_0.5'] * 100:.2f}% of anchors score above 0.5 "
-                           f"({meta['weights']['label']} weights)", measurements=measurements)
+    return Outcome(
+        "pass",
+        f"onnx.checker passed, opset {meta['opset']}; ONNX Runtime reproduces the reference; "
+        f"{spread['above_0.5'] * 100:.2f}% of anchors score above 0.5 "
+        f"({meta['weights']['label']} weights)",
+        measurements=measurements,
+    )

@@ -80,9 +80,7 @@ def test_detect_finds_the_faces_where_a_person_would_put_them(
         det = dets[0]
         assert det["score"] > 0.99
         overlap = float(iou(np.array([det["box"]]), np.array([box]))[0, 0])
-        assert overlap >= 0.75, (
-            f"IoU {overlap:.3f} against the hand-checked box {box}"
-        )  # measured: 0.880, 0.890
+        assert overlap >= 0.75, f"IoU {overlap:.3f} against the hand-checked box {box}"  # measured: 0.880, 0.890
         width = box[2] - box[0]
         for got, want in zip(det["landmarks"], points, strict=True):
             assert np.hypot(got[0] - want[0], got[1] - want[1]) < 0.06 * width, (got, want)
@@ -96,9 +94,7 @@ def test_detect_finds_no_face_in_a_blank_image(
 ) -> None:
     for colour in ((255, 255, 255), (128, 128, 128), (0, 0, 0)):
         Image.new("RGB", (640, 480), colour).save(tmp_path / "blank.png")
-        out = _detect(
-            capsys, "--model", "retinaface-mnet", "--weights", str(mnet_weights), str(tmp_path / "blank.png")
-        )
+        out = _detect(capsys, "--model", "retinaface-mnet", "--weights", str(mnet_weights), str(tmp_path / "blank.png"))
         assert out[0]["detections"] == []
 
 
@@ -148,15 +144,8 @@ def test_bad_input_is_one_line_and_exit_2(
     assert err.startswith("trt-matrix: error: ") and err.count("\n") == 1 and message in err, err
 
 
-def test_export_shows_progress_and_writes_the_folders(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert (
-        main(
-            ["models", "export", "--models", "scrfd-500m", "--calib-count", "2", "--artifacts", str(tmp_path)]
-        )
-        == 0
-    )
+def test_export_shows_progress_and_writes_the_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "export", "--models", "scrfd-500m", "--calib-count", "2", "--artifacts", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "[1/1] scrfd-500m: weights: synthetic (seed 0)" in err and "[1/1] scrfd-500m: done in" in err
     folder = tmp_path / "models" / "scrfd-500m"
@@ -192,9 +181,7 @@ def test_a_real_insightface_scrfd_file_finds_faces(capsys: pytest.CaptureFixture
     path = os.environ.get("TRT_MATRIX_SCRFD_ONNX")
     if not path:
         pytest.skip("set TRT_MATRIX_SCRFD_ONNX to an insightface SCRFD .onnx (with keypoints) to run this")
-    photo = (
-        Path(__file__).resolve().parents[3] / "matrix" / "models" / "data" / "matplotlib__grace_hopper.jpg"
-    )
+    photo = Path(__file__).resolve().parents[3] / "matrix" / "models" / "data" / "matplotlib__grace_hopper.jpg"
     out = _detect(capsys, "--model", "scrfd", "--weights", path, str(photo))
     dets = out[0]["detections"]
     assert dets and dets[0]["score"] > 0.5

@@ -162,9 +162,7 @@ class FakeLayer:
         attrs = object.__getattribute__(self, "attrs")
         if key in object.__getattribute__(self, "_allowed"):
             return attrs.get(key)  # the real properties read back a default before they are set
-        raise AttributeError(
-            "'{}' layer has no attribute '{}'".format(object.__getattribute__(self, "kind"), key)
-        )
+        raise AttributeError("'{}' layer has no attribute '{}'".format(object.__getattribute__(self, "kind"), key))
 
     def get_output(self, i: int) -> FakeTensor:
         assert i == 0
@@ -199,9 +197,7 @@ class FakeLayer:
             c = shapes[0][1]
             want = c if p["mode"].endswith("CHANNEL") else 1
             for wname in ("shift", "scale", "power"):
-                assert p[wname].size in (0, want), "{} count {} for {} mode".format(
-                    wname, p[wname].size, p["mode"]
-                )
+                assert p[wname].size in (0, want), "{} count {} for {} mode".format(wname, p[wname].size, p["mode"])
             return tuple(shapes[0])
         if k in ("activation", "softmax"):
             if k == "softmax":
@@ -232,10 +228,7 @@ class FakeLayer:
             axis = self.a("axis")
             assert axis is not None, "set the axis explicitly"
             ref = shapes[0]
-            assert all(
-                len(s) == len(ref) and all(s[i] == ref[i] for i in range(len(ref)) if i != axis)
-                for s in shapes
-            )
+            assert all(len(s) == len(ref) and all(s[i] == ref[i] for i in range(len(ref)) if i != axis) for s in shapes)
             return tuple(sum(s[axis] for s in shapes) if i == axis else ref[i] for i in range(len(ref)))
         if k == "shuffle":
             shape = shapes[0]
@@ -312,9 +305,7 @@ class FakeNetwork:
     def add_convolution_nd(
         self, x: FakeTensor, out: int, kernel_shape: Shape, kernel: Weights, bias: Weights
     ) -> FakeLayer:
-        return self._layer(
-            "convolution", [x], out=out, kernel_shape=tuple(kernel_shape), kernel=kernel, bias=bias
-        )
+        return self._layer("convolution", [x], out=out, kernel_shape=tuple(kernel_shape), kernel=kernel, bias=bias)
 
     def add_convolution(
         self, x: FakeTensor, out: int, kernel_shape: Shape, kernel: Weights, bias: Weights
@@ -323,9 +314,7 @@ class FakeNetwork:
             "convolution_legacy", [x], out=out, kernel_shape=tuple(kernel_shape), kernel=kernel, bias=bias
         )
 
-    def add_scale(
-        self, x: FakeTensor, mode: str, shift: Weights, scale: Weights, power: Weights
-    ) -> FakeLayer:
+    def add_scale(self, x: FakeTensor, mode: str, shift: Weights, scale: Weights, power: Weights) -> FakeLayer:
         return self._layer("scale", [x], mode=mode, shift=shift, scale=scale, power=power)
 
     def add_activation(self, x: FakeTensor, kind: str) -> FakeLayer:

@@ -125,9 +125,7 @@ def test_the_fake_refuses_what_the_bindings_lack() -> None:
         layer.transpose = (0, 1, 2, 3)
 
 
-@pytest.mark.parametrize(
-    "name", ["retinaface-mnet", pytest.param("retinaface-r50", marks=pytest.mark.slow), "yolov5s"]
-)
+@pytest.mark.parametrize("name", ["retinaface-mnet", pytest.param("retinaface-r50", marks=pytest.mark.slow), "yolov5s"])
 def test_recorded_layers_compute_what_the_numpy_backend_computes(name: str) -> None:
     size = 64
     _, network, _, _ = _build("10.8", name, size, synthetic=True)

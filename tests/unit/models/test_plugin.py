@@ -39,9 +39,7 @@ def _has_gpu() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "include", HEADER_DIRS or [None], ids=[p.parent.name for p in HEADER_DIRS] or ["no-headers"]
-)
+@pytest.mark.parametrize("include", HEADER_DIRS or [None], ids=[p.parent.name for p in HEADER_DIRS] or ["no-headers"])
 def test_compiles_against_release_headers(include: Path | None, tmp_path: Path) -> None:
     if NVCC is None:
         pytest.skip("nvcc not found: the compile check needs the CUDA toolkit")
@@ -151,9 +149,7 @@ def test_kernel_matches_numpy_on_a_gpu(tmp_path: Path) -> None:
     blob += b"".join(lv.tobytes() for lv in levels)
     (tmp_path / "in.bin").write_bytes(blob)
     threshold = 0.5
-    subprocess.run(
-        [str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin"), str(threshold)], check=True
-    )
+    subprocess.run([str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin"), str(threshold)], check=True)
     out = np.fromfile(tmp_path / "out.bin", dtype=np.float32).reshape(batch, -1)
     assert out.shape[1] == 1 + 15 * retinaface.num_anchors(size, size)
     for item in range(batch):
@@ -165,9 +161,7 @@ def test_kernel_matches_numpy_on_a_gpu(tmp_path: Path) -> None:
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
 
 
-def test_finds_headers_and_links_through_versioned_libraries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_finds_headers_and_links_through_versioned_libraries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inc = tmp_path / "include"
     inc.mkdir()
     (inc / "NvInfer.h").write_text("// stand-in\n")

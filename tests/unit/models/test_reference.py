@@ -105,9 +105,7 @@ def test_an_insightface_layout_file_decodes_by_position(tmp_path: Path, batched:
 
 def test_scrfd_files_of_the_wrong_shape_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "yolo.onnx"
-    path.write_bytes(
-        reference.model_bytes(registry.get("yolov5s"), weights.synthetic(registry.get("yolov5s")))
-    )
+    path.write_bytes(reference.model_bytes(registry.get("yolov5s"), weights.synthetic(registry.get("yolov5s"))))
     with pytest.raises(UserError, match=r"yolo\.onnx: has 1 outputs; an SCRFD model with keypoints has 9"):
         reference.runner_for("scrfd-2.5g", path)
     junk = tmp_path / "junk.onnx"

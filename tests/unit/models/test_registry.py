@@ -51,9 +51,7 @@ def test_specs_say_what_the_published_models_take_and_give(name: str) -> None:
     assert spec.input_name == PUBLISHED_INPUTS[name]
     assert spec.input_shape == (1, 3, 640, 640)
     assert {o.name: o.shape for o in spec.outputs} == PUBLISHED[name]
-    assert list(spec.output_names) == list(
-        PUBLISHED[name]
-    )  # the order matters: insightface reads by position
+    assert list(spec.output_names) == list(PUBLISHED[name])  # the order matters: insightface reads by position
     assert set(spec.score_outputs) <= set(spec.output_names)
     assert spec.has_landmarks == (spec.family != "yolov5")
 

@@ -28,9 +28,7 @@ def test_architecture_sizes_match_the_published_parameter_counts() -> None:
 
     def trainable(name: str) -> int:
         arch = weights.architecture(registry.get(name))
-        return sum(
-            int(np.prod(s)) for k, s in arch.items() if not k.endswith(("running_mean", "running_var"))
-        )
+        return sum(int(np.prod(s)) for k, s in arch.items() if not k.endswith(("running_mean", "running_var")))
 
     assert trainable("yolov5s") == 7235389
     assert trainable("retinaface-mnet") == 426608
@@ -82,21 +80,15 @@ def test_check_reshapes_flat_wts_arrays_and_ignores_batch_counters() -> None:
 
 def test_load_refuses_another_models_file(tmp_path: Path) -> None:
     spec = registry.get("retinaface-mnet")
-    with pytest.raises(
-        UserError, match=r"tiny_zip\.pth: does not match retinaface-mnet: missing tensor body\.stage1"
-    ):
+    with pytest.raises(UserError, match=r"tiny_zip\.pth: does not match retinaface-mnet: missing tensor body\.stage1"):
         weights.load(spec, DATA / "tiny_zip.pth")
     other = tmp_path / "yolo.wts"
     wts.write_wts(other, {"model.0.conv.weight": np.zeros(864, np.float32)})
-    with pytest.raises(
-        UserError, match=r"yolo\.wts: does not match retinaface-mnet: missing tensor body\.stage1"
-    ):
+    with pytest.raises(UserError, match=r"yolo\.wts: does not match retinaface-mnet: missing tensor body\.stage1"):
         weights.load(spec, other)
     unknown = tmp_path / "w.bin"
     unknown.write_bytes(b"x")
-    with pytest.raises(
-        UserError, match=r"unknown weights format '\.bin'; retinaface-mnet takes \.pth, \.wts"
-    ):
+    with pytest.raises(UserError, match=r"unknown weights format '\.bin'; retinaface-mnet takes \.pth, \.wts"):
         weights.load(spec, unknown)
 
 

@@ -32,9 +32,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
 def test_reads_tensorrtx_gen_wts_spacing(tmp_path: Path) -> None:
     # gen_wts.py writes "name n " and then " hex" per value: two spaces before the first value
     path = tmp_path / "g.wts"
-    path.write_text(
-        "1\nconv.weight 2  " + struct.pack(">f", 1.5).hex() + " " + struct.pack(">f", -2.0).hex() + "\n"
-    )
+    path.write_text("1\nconv.weight 2  " + struct.pack(">f", 1.5).hex() + " " + struct.pack(">f", -2.0).hex() + "\n")
     np.testing.assert_array_equal(wts.read_wts(path)["conv.weight"], [1.5, -2.0])
 
 
