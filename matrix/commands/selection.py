@@ -63,6 +63,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default: the selected releases; 'none' for none)",
     )
     p.add_argument(
+        "--producers",
+        default="",
+        metavar="IDS",
+        help="phase 2: whose artifacts each selected release loads (default: the selected releases; 'all': every "
+        "catalogue release, for a CI job that downloaded everyone's phase-1 artifacts)",
+    )
+    p.add_argument(
         "--catalogue", type=Path, default=None, metavar="FILE", help="a versions.toml other than the packaged one"
     )
 
@@ -97,7 +104,15 @@ def resolve(args: argparse.Namespace) -> Selection:
     else:
         api = tuple(r.id for r in releases)
     ids = [r.id for r in releases]
-    planned = cellmod.plan(ids, models=models, phases=phases, keywords=args.keyword, api_releases=api)
+    if args.producers == "all":
+        producers = list(catalogue.ids)
+    elif args.producers:
+        producers = [r.id for r in catalogue.select([p for p in args.producers.split(",") if p.strip()])]
+    else:
+        producers = ids
+    planned = cellmod.plan(
+        ids, models=models, phases=phases, keywords=args.keyword, api_releases=api, producers=producers
+    )
     if args.shard:
         try:
             index, count = cellmod.parse_shard(args.shard)

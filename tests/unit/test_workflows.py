@@ -41,17 +41,26 @@ def test_nightly_keeps_its_promises() -> None:
     assert re.search(r"workflow_dispatch:\n\s+inputs:\n\s+only:", source)
     assert "\npermissions: {}\n" in source and "\nconcurrency:\n" in source
     found = jobs(source)
-    assert list(found) == ["plan", "run", "collect", "deploy"]
+    assert list(found) == ["plan", "host", "produce", "crossload", "collect", "deploy"]
     for name, body in found.items():
         assert "\n    permissions:\n" in body, f"job {name} must state its own minimal permissions"
         assert "timeout-minutes:" in body
     assert "trt-matrix plan --format github" in found["plan"]
-    run = found["run"]
-    assert "fail-fast: false" in run and "fromJSON(needs.plan.outputs.matrix)" in run
-    assert "runs-on: ${{ matrix.runs-on }}" in run
-    assert 'trt-matrix run --only "$RELEASE" --results results/' in run
+    assert "trt-matrix run --phase 0" in found["host"]
+    for name in ("produce", "crossload"):
+        job = found[name]
+        assert "fail-fast: false" in job and "fromJSON(needs.plan.outputs.matrix)" in job
+        assert "runs-on: ${{ matrix.runs-on }}" in job
+        assert "RUN_ID: nightly-${{ github.run_id }}" in job  # one run id across the jobs
+    assert (
+        '--only "$RELEASE" --phase 1' in found["produce"]
+        and "name: artifacts-${{ matrix.release }}" in found["produce"]
+    )
+    crossload = found["crossload"]
+    assert "if: always()" in crossload and "pattern: artifacts-*" in crossload
+    assert '--only "$RELEASE" --phase 2 --producers all' in crossload
     collect = found["collect"]
-    assert "if: always()" in collect
+    assert "if: always()" in collect and "needs: [plan, host, produce, crossload]" in collect
     for step in (
         "trt-matrix merge",
         "trt-matrix diff",
