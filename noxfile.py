@@ -101,7 +101,11 @@ def report(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit, compat (this machine's tier), Docker (when a daemon answers)."""
     session.install("-e", ".[dev]")
-    junit = Path(session.create_tmp()) / "junit.xml"
+    tmp = Path(session.create_tmp())
+    junit = tmp / "junit.xml"
+    # tests/compat runs at this machine's tier; its records and artifacts go to the session's tmp, not the tree
+    session.env.setdefault("TRT_MATRIX_RESULTS", str(tmp / "results"))
+    session.env.setdefault("TRT_MATRIX_ARTIFACTS", str(tmp / "artifacts"))
     # pytest exits 5 when it collected nothing: accept the code here, then fail with a clear word
     session.run("pytest", f"--junitxml={junit}", *(session.posargs or ["tests"]), success_codes=[0, 5])
     import xml.etree.ElementTree as ET

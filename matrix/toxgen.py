@@ -49,6 +49,9 @@ passenv = CI, DOCKER_HOST, NVIDIA_VISIBLE_DEVICES, TRT_MATRIX_*, PIP_*, SSL_CERT
 [testenv:tests]
 description = the project's tests: unit, compat (this machine's tier), Docker when a daemon answers
 extras = dev
+set_env =
+    TRT_MATRIX_RESULTS = {{env_tmp_dir}}/results
+    TRT_MATRIX_ARTIFACTS = {{env_tmp_dir}}/artifacts
 commands = pytest {{posargs:tests}}
 
 [testenv:lint]
