@@ -337,6 +337,8 @@ def run_cell(request: Any) -> Callable[[cellmod.Cell], CellResult]:
         reason = ms.env.not_runnable(cell.needs)
         if reason is not None:
             outcome = Outcome("skip", reason)
+        elif cell.check not in TARGETS:
+            outcome = Outcome("infra_error", f"this suite has no implementation of the {cell.check!r} check")
         else:
             ctx_scratch = Path(tempfile.mkdtemp(prefix="trt-matrix-scratch-"))
             ctx = CheckContext(cell, ms.release, ms.artifacts, ctx_scratch, {"timeout": ms.timeout})
