@@ -130,15 +130,8 @@ class Runner:
     ) -> None:
         """A record the runner writes for a cell its container could not finish."""
         result = CellResult(
+            **cell.record_fields(),
             run_id=self.o.run_id,
-            cell_id=cell.id,
-            check=cell.check,
-            producer=cell.producer,
-            consumer=cell.consumer,
-            model=cell.model,
-            precision=cell.precision,
-            variant=cell.variant,
-            phase=cell.phase,
             tier=0 if phase == 0 else self.o.tier,
             status=status,
             reason=reason,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 HOST = "host"  # producer/consumer of phase-0 cells: they run on the host, tier 0, once per run
 
@@ -111,6 +111,19 @@ class Cell:
     def release(self) -> str:
         """The release whose image (or environment) runs the cell."""
         return self.consumer
+
+    def record_fields(self) -> dict[str, Any]:
+        """The fields a result record takes from its cell (CellResult(**cell.record_fields(), ...))."""
+        return {
+            "cell_id": self.id,
+            "check": self.check,
+            "producer": self.producer,
+            "consumer": self.consumer,
+            "model": self.model,
+            "precision": self.precision,
+            "variant": self.variant,
+            "phase": self.phase,
+        }
 
     def to_json(self) -> dict[str, object]:
         data = dataclasses.asdict(self)

@@ -250,15 +250,8 @@ def _record(ms: MatrixSession, cell: cellmod.Cell, outcome: Outcome, started: st
     from matrix.suite import expect
 
     result = CellResult(
+        **cell.record_fields(),
         run_id=ms.run_id,
-        cell_id=cell.id,
-        check=cell.check,
-        producer=cell.producer,
-        consumer=cell.consumer,
-        model=cell.model,
-        precision=cell.precision,
-        variant=cell.variant,
-        phase=cell.phase,
         tier=ms.tier(cell),
         status=outcome.status,
         reason=outcome.reason or "",

@@ -10,6 +10,7 @@ a missing tensor or a wrong shape with a `UserError` that names it. Python 3.8, 
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Sequence, Tuple
 
 import numpy as np
@@ -26,13 +27,14 @@ ROLE_REG = "reg"  # box / landmark regressions
 ROLE_YOLO = "yolo"  # YOLOv5 rows of 85: x y w h objectness classes...
 
 
-class WeightSource:
+class WeightSource(abc.ABC):
     """Serves weights by name; subclasses decide where they come from."""
 
-    def get(self, name: str, shape: Shape) -> np.ndarray:
-        raise NotImplementedError
+    @abc.abstractmethod
+    @abc.abstractmethod
+    def get(self, name: str, shape: Shape) -> np.ndarray: ...
 
-    def observe_bn(self, name: str, pre_bn: np.ndarray) -> None:
+    def observe_bn(self, name: str, pre_bn: np.ndarray) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Sees a batch norm's input (numpy backend only); synthetic weights set statistics here."""
 
     def observe_head(self, name: str, role: str, out: np.ndarray) -> bool:
@@ -77,7 +79,7 @@ def conv_out(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-class Ops:
+class Ops(abc.ABC):
     """The vocabulary of the model programs. Tensors are backend handles; `shape(t)` gives NCHW."""
 
     def __init__(self, source: WeightSource) -> None:
@@ -96,15 +98,16 @@ class Ops:
         )
 
     # --- graph ---------------------------------------------------------------------------------
-    def shape(self, x: Any) -> Shape:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def shape(self, x: Any) -> Shape: ...
 
-    def input(self, name: str, shape: Shape) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def input(self, name: str, shape: Shape) -> Any: ...
 
-    def output(self, x: Any, name: str) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def output(self, x: Any, name: str) -> Any: ...
 
+    @abc.abstractmethod
     def conv_bn(
         self,
         x: Any,
@@ -118,8 +121,9 @@ class Ops:
         eps: float = 1e-5,
     ) -> Any:
         """Convolution without bias (`conv`.weight) followed by batch norm (`bn`.*)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def conv(
         self,
         x: Any,
@@ -132,43 +136,49 @@ class Ops:
         role: str = "",
     ) -> Any:
         """Convolution with bias (`name`.weight, `name`.bias)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def act(self, x: Any, kind: str, alpha: float = 0.0) -> Any:
         """kind: relu, leaky (LeakyReLU with slope alpha), sigmoid, silu."""
-        raise NotImplementedError
+        ...
 
-    def add(self, a: Any, b: Any) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def add(self, a: Any, b: Any) -> Any: ...
 
+    @abc.abstractmethod
     def scale(self, x: Any, name: str) -> Any:
         """Multiply by a learned scalar (mmcv `Scale`, weight `name`.scale)."""
-        raise NotImplementedError
+        ...
 
-    def concat(self, xs: Sequence[Any], axis: int = 1) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def concat(self, xs: Sequence[Any], axis: int = 1) -> Any: ...
 
+    @abc.abstractmethod
     def upsample_like(self, x: Any, ref: Any) -> Any:
         """Nearest-neighbour resize of x to ref's height and width (an integer factor)."""
-        raise NotImplementedError
+        ...
 
-    def maxpool(self, x: Any, k: int, s: int, p: int) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def maxpool(self, x: Any, k: int, s: int, p: int) -> Any: ...
 
+    @abc.abstractmethod
     def avgpool_ceil(self, x: Any, k: int) -> Any:
         """AvgPool2d(k, stride k, ceil_mode=True, count_include_pad=False)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def rows(self, x: Any, width: int) -> Any:
         """[N, A*width, H, W] -> [N, H*W*A, width] (PyTorch's permute(0, 2, 3, 1).reshape(N, -1, width))."""
-        raise NotImplementedError
+        ...
 
-    def softmax_last(self, x: Any) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def softmax_last(self, x: Any) -> Any: ...
 
+    @abc.abstractmethod
     def yolo_decode(self, x: Any, stride: int, anchors: Sequence[tuple[float, float]]) -> Any:
         """YOLOv5 Detect for one level: [N, na*no, H, W] -> [N, na*H*W, no], sigmoid and box decoding."""
-        raise NotImplementedError
+        ...
 
     # --- shared helpers ------------------------------------------------------------------------
     def conv_out_shape(self, x: Any, out_ch: int, k: int, s: int, p: int) -> Shape:
