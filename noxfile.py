@@ -55,7 +55,7 @@ def _release_session(release_id: str) -> None:
 
     def session_impl(session: nox.Session) -> None:
         args = list(session.posargs)
-        session.install(".")
+        session.install("-e", ".")  # the runner runs tests/compat from this checkout
         if "--local" in args:
             index = entry.get("tensorrt_index", "")
             if "--trt-index" in args:
@@ -80,14 +80,14 @@ for _release in RELEASES:
 @nox.session
 def matrix(session: nox.Session) -> None:
     """Every release at the tier this machine allows (`trt-matrix run`); -- passes arguments on."""
-    session.install(".")
+    session.install("-e", ".")
     session.run("trt-matrix", "run", *session.posargs)
 
 
 @nox.session
 def report(session: nox.Session) -> None:
     """Render the report of the latest run (or of the results folders given after --)."""
-    session.install(".")
+    session.install("-e", ".")
     if session.posargs:
         session.run("trt-matrix", "report", *session.posargs)
         return

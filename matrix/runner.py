@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from matrix import containers
+from matrix import containers, repo
 from matrix.errors import UserError
 from matrix.progress import PlainProgress, Tail
 from matrix.suite import cells as cellmod
@@ -33,7 +33,6 @@ from matrix.suite import resultfile
 from matrix.suite.schema import BROKEN, CellResult, LogLine
 
 Mode = Literal["docker", "local", "host"]
-ROOT = Path(__file__).resolve().parents[1]
 IN_IMAGE_REPO = "/opt/trt-matrix"
 RESTARTS = 2
 
@@ -191,11 +190,15 @@ class Runner:
         path = self.file_for(release, phase)
         tail = Tail(path)
         args = self.pytest_args(
-            release if phase else cellmod.HOST, phase, str(ROOT), str(self.o.results_dir), str(self.o.artifacts_dir)
+            release if phase else cellmod.HOST,
+            phase,
+            str(repo.root()),
+            str(self.o.results_dir),
+            str(self.o.artifacts_dir),
         )
-        env = dict(os.environ, PYTHONPATH=str(ROOT), TRT_MATRIX_WHERE="host" if phase == 0 else "local")
+        env = dict(os.environ, PYTHONPATH=str(repo.root()), TRT_MATRIX_WHERE="host" if phase == 0 else "local")
         with subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            [sys.executable, *args], cwd=repo.root(), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         ) as proc:
             assert proc.stdout is not None
             lines: collections.deque[str] = collections.deque(maxlen=40)
@@ -211,13 +214,14 @@ class Runner:
         for record in tail.read():
             self.progress.cell(record)
         left = self.missing(release, phase)
+        last = next((line for line in reversed(lines) if line.strip()), "no output")
         for cell in left:
             self.write_synthetic(
                 release,
                 phase,
                 cell,
                 "infra_error",
-                f"the suite process exited with code {code} without recording this cell",
+                f"the suite process exited with code {code} without recording this cell: {last[:200]}",
                 logs=list(lines),
             )
         self.progress.job(label, phase, "done", f"exit {code}")
@@ -225,7 +229,7 @@ class Runner:
     def _job(self, release: str, phase: int, attempt: int, gpu: int | None) -> containers.Job:
         out = self.o.results_dir
         mounts = [
-            containers.Mount(source=str(ROOT), target=IN_IMAGE_REPO, read_only=True),
+            containers.Mount(source=str(repo.root()), target=IN_IMAGE_REPO, read_only=True),
             containers.Mount(source=str(out), target="/results", read_only=False),
         ]
         models_dir = self.o.artifacts_dir / "models"

@@ -43,7 +43,7 @@ labels =
     releases = {", ".join(ids)}
 
 [testenv]
-package = editable
+package = editable  # the runner runs tests/compat from this checkout
 passenv = CI, DOCKER_HOST, NVIDIA_VISIBLE_DEVICES, TRT_MATRIX_*, PIP_*, SSL_CERT_FILE, REQUESTS_CA_BUNDLE
 
 [testenv:tests]

@@ -139,6 +139,9 @@ def _images(
 
 
 def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
+    from matrix import repo
+
+    repo.root()  # before any work: the suite runs from the checkout
     mode, reason, client, report = _mode(args, chosen)
     run_id = _run_id(args)
     results_dir = (args.results / run_id).resolve()
