@@ -17,7 +17,20 @@ from matrix import __version__
 from matrix.errors import UserError
 
 # Order is the order `trt-matrix --help` lists them in.
-COMMANDS = ("run", "plan", "images", "models", "inspect", "api", "report", "diff", "merge", "expectations", "releases")
+COMMANDS = (
+    "run",
+    "plan",
+    "images",
+    "models",
+    "quantize",
+    "inspect",
+    "api",
+    "report",
+    "diff",
+    "merge",
+    "expectations",
+    "releases",
+)
 
 DESCRIPTION = """\
 A Dockerized multi-version TensorRT test matrix. Per-release images run the same suite (serialize,

@@ -43,8 +43,19 @@ def register(sub: Any) -> None:
         help="real weights for a model (.pth state dict or tensorrtx .wts); others stay synthetic",
     )
     ex.add_argument("--artifacts", type=Path, required=True, metavar="DIR", help="output folder")
-    ex.add_argument("--images", type=Path, default=None, metavar="DIR", help="calibration photos (default: bundled)")
-    ex.add_argument("--calib-count", type=int, default=8, metavar="N", help="calibration samples per model")
+    ex.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="your own calibration photos (default: the bundled photos); also the evaluation photos of the INT8 "
+        "and FP16 accuracy checks unless --eval-images is given",
+    )
+    ex.add_argument("--eval-images", type=Path, default=None, metavar="DIR", help="photos for detection accuracy")
+    ex.add_argument("--no-qdq", action="store_true", help="skip model.qdq.onnx (the explicit-INT8 model)")
+    ex.add_argument(
+        "--calib-count", type=int, default=16, metavar="N", help="calibration samples per model (default: 16)"
+    )
     ex.add_argument("--seed", type=int, default=0, help="seed of the synthetic weights")
     ex.set_defaults(func=run_export)
 
@@ -118,6 +129,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError("--calib-count must be at least 1")
     weights = _parse_weights(args.weights, args.models)
     photos = images.images_in(args.images) if args.images is not None else None
+    evals = images.images_in(args.eval_images) if args.eval_images is not None else None
     total = len(args.models)
     for i, name in enumerate(args.models, start=1):
         start = time.monotonic()
@@ -133,6 +145,8 @@ def run_export(args: argparse.Namespace) -> int:
             photos=photos,
             calib_count=args.calib_count,
             say=say,
+            eval_photos=evals,
+            qdq=not args.no_qdq,
         )
         say(f"done in {time.monotonic() - start:.1f} s -> {out}")
     return 0

@@ -7,7 +7,9 @@ Runtime and returns outputs by the registry's names. `export_model(...)` writes
 pre-processing), `meta.json` (names, shapes, opset, weights label and sha256, pre-processing, the
 reference photo and its letterbox, onnx/onnxruntime/numpy versions) and `calib/batch_NNN.npy`
 (pre-processed [B, 3, H, W] float32 batches from the bundled photos, or `--images`, with simple
-augmentations). Host only: onnx and onnxruntime are imported inside the functions.
+augmentations); also `eval.npz`/`eval.json` (FP32 outputs on every evaluation photo, evalset.py) and,
+for the INT8 models, `model.qdq.onnx`/`qdq.json` (quantize.py) from the same calibration samples.
+Host only: onnx and onnxruntime are imported inside the functions.
 """
 
 from __future__ import annotations
@@ -137,14 +139,38 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def _export_int8(
+    out: Path,
+    spec: ModelSpec,
+    data: bytes,
+    label: str,
+    batches: Sequence[np.ndarray],
+    eval_sources: Sequence[Path],
+    qdq: bool,
+    say: Callable[[str], None],
+) -> None:
+    """What the INT8 and FP16 cells need beyond reference.npz: FP32 outputs on every evaluation photo
+    (eval.npz, eval.json) and, for the INT8 models, the Q/DQ model from the same calibration samples."""
+    from matrix.models import evalset, quantize
+
+    evalset.write(out, spec, Runner(spec, session(data), label).outputs, eval_sources)
+    say(f"eval.npz: FP32 outputs on {len(eval_sources)} photo(s) for detection accuracy")
+    for stale in (out / quantize.QDQ_MODEL, out / quantize.QDQ_META):
+        stale.unlink(missing_ok=True)
+    if qdq and spec.family in quantize.INT8_FAMILIES:
+        quantize.export_qdq(out, data, [b[i : i + 1] for b in batches for i in range(b.shape[0])], say)
+
+
 def export_model(
     name: str,
     artifacts: Path,
     weights_path: Path | None = None,
     seed: int = 0,
     photos: Sequence[Path] | None = None,
-    calib_count: int = 8,
+    calib_count: int = 16,
     say: Callable[[str], None] = lambda _msg: None,
+    eval_photos: Sequence[Path] | None = None,
+    qdq: bool = True,
 ) -> Path:
     """Writes artifacts/models/<name>/ and returns that folder."""
     import onnx
@@ -182,6 +208,7 @@ def export_model(
     for i, batch in enumerate(batches):
         np.save(out / "calib" / f"batch_{i:03d}.npy", batch)
     say(f"calib: {calib_count} samples from {len(sources)} photos in {len(batches)} batches")
+    _export_int8(out, spec, data, w.label, batches, list(eval_photos) if eval_photos else sources, qdq, say)
 
     meta = {
         "schema": META_SCHEMA,

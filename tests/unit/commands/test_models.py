@@ -149,7 +149,16 @@ def test_export_shows_progress_and_writes_the_folders(tmp_path: Path, capsys: py
     err = capsys.readouterr().err
     assert "[1/1] scrfd-500m: weights: synthetic (seed 0)" in err and "[1/1] scrfd-500m: done in" in err
     folder = tmp_path / "models" / "scrfd-500m"
-    assert {p.name for p in folder.iterdir()} == {"model.onnx", "reference.npz", "meta.json", "calib"}
+    assert {p.name for p in folder.iterdir()} == {
+        "model.onnx",
+        "reference.npz",
+        "meta.json",
+        "calib",
+        "eval.npz",  # FP32 outputs on the evaluation photos (INT8/FP16 accuracy)
+        "eval.json",
+        "model.qdq.onnx",  # the explicit-INT8 model (an INT8 model)
+        "qdq.json",
+    }
 
 
 @pytest.mark.parametrize(
