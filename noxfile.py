@@ -45,6 +45,10 @@ PY38_TESTS = [
     "tests/unit/suite/test_bom.py",
     "tests/unit/suite/test_planfile.py",
     "tests/unit/suite/test_standin_probe.py",
+    "tests/unit/suite/test_calibcache.py",
+    "tests/unit/suite/test_calibrator.py",
+    "tests/unit/suite/test_accuracy.py",
+    "tests/unit/suite/test_layerinfo.py",
     "tests/unit/models",
 ]
 PY38_DEPS = ["numpy==1.23.5", "pytest>=7.4,<8.4", "tomli>=2.0", "hypothesis>=6.100,<6.114"]

@@ -10,7 +10,10 @@ TARGETS = {
     "destroy-order": "matrix.suite.checks.destroy_order:run",
     "execute": "matrix.suite.checks.execute:run",
     "exchange": "matrix.suite.checks.exchange:run",
+    "int8": "matrix.suite.checks.int8:run",
+    "int8-cache": "matrix.suite.checks.int8_cache:run",
     # tier 0, on the host (phase 0): host packages allowed
     "api": "matrix.hostchecks.api:run",
     "model": "matrix.hostchecks.model:run",
+    "qdq": "matrix.hostchecks.qdq:run",
 }
