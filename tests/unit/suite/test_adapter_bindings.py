@@ -9,40 +9,19 @@ Needs the bindings wheels (downloaded once into the cache); skipped, saying why,
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from matrix.errors import UserError
+from tests.unit.suite import real_bindings
 
 ROOT = Path(__file__).resolve().parents[3]
 RESEARCH = ROOT.parent / "shared" / "research" / "tensorrt-api-surface.json"
 
 
 def probe(version: str) -> dict[str, Any]:
-    from matrix import standin, wheels
-
-    try:
-        env = standin.bindings_env(version)
-    except wheels.NoWheel as exc:
-        pytest.skip(f"no bindings wheel for this Python: {exc}")
-    except UserError as exc:
-        pytest.skip(f"the bindings of {version} cannot be fetched here: {exc}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "matrix.hostchecks.adapter_probe"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return real_bindings.probe(version, "matrix.hostchecks.adapter_probe")
 
 
 def research(version: str) -> dict[str, bool] | None:

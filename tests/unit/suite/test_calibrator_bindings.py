@@ -8,40 +8,18 @@ Only a GPU image shows TensorRT itself calling these methods during a build (the
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from matrix.errors import UserError
+from tests.unit.suite import real_bindings
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def probe(version: str) -> dict[str, Any]:
-    from matrix import standin, wheels
-
-    try:
-        env = standin.bindings_env(version)
-    except wheels.NoWheel as exc:
-        pytest.skip(f"no bindings wheel for this Python: {exc}")
-    except UserError as exc:
-        pytest.skip(f"the bindings of {version} cannot be fetched here: {exc}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.unit.suite.calibrator_probe"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return real_bindings.probe(version, "tests.unit.suite.calibrator_probe")
 
 
 @pytest.mark.parametrize(

@@ -12,22 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from matrix.errors import UserError
 from matrix.suite import isolate
 from matrix.suite.cells import Cell
 from matrix.suite.checks import TARGETS
 from matrix.suite.outcome import CheckContext, Outcome
+from tests.unit.suite import real_bindings
 
 
 def run_cell(cell_id: str, version: str, tmp_path: Path) -> Outcome:
-    from matrix import standin, wheels
-
-    try:
-        env = standin.bindings_env(version)
-    except wheels.NoWheel as exc:
-        pytest.skip(f"no bindings wheel for this Python: {exc}")
-    except UserError as exc:
-        pytest.skip(f"the bindings of {version} cannot be fetched here: {exc}")
+    env = real_bindings.env_for(version)
     cell = Cell.from_id(cell_id)
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
