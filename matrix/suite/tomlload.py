@@ -12,7 +12,7 @@ from typing import Any
 
 def load(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
-        import tomllib as toml
+        import tomllib as toml  # novermin - guarded: only on 3.11+
     else:
         try:
             import tomli as toml
