@@ -108,7 +108,7 @@ def test_check_fails_after_an_edit_that_was_not_regenerated(tmp_path: Path, caps
     edited.write_text(text.replace('numpy = "<1.24"', 'numpy = "<1.23"', 1), encoding="utf-8")
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert f"{committed / 'trt84.Dockerfile'}: stale:" in err
+    assert "dockerfiles/trt84.Dockerfile: stale:" in err  # shown relative when under the working folder
     assert '"numpy<1.23"' in err and "trt-matrix images generate" in err
     assert "trt85.Dockerfile" not in err  # only the edited entry is stale
 
