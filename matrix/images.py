@@ -18,7 +18,7 @@ import re
 import tarfile
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -328,13 +328,19 @@ class _Stream:
             self._close_step()
 
 
-def _explain_error(error: str, plan: BuildPlan, at_from: bool) -> str:
+def _explain_error(error: str, plan: BuildPlan, at_from: bool, tail: Sequence[str] = ()) -> str:
     first = error.strip().splitlines()[0] if error.strip() else "the daemon gave no reason"
     if at_from:
         return (
             f"{first}; the base image {plan.base_image} is not available here: pull or load it first, "
             "or pass --base-image with a mirror or a local image"
         )
+    output = "\n".join(tail)
+    if "CERTIFICATE_VERIFY_FAILED" in output or "SSLCertVerificationError" in output:
+        return (f"{first}; pip inside the build could not verify the package index's certificate: pass your "
+                "proxy's CA with --ca-bundle FILE (for example /etc/ssl/certs/ca-certificates.crt)")
+    if "Could not find a version that satisfies" in output or "No matching distribution" in output:
+        return f"{first}; pip found no matching package: check --index-url / --extra-index-url and the network"
     return first
 
 
@@ -371,7 +377,7 @@ def build(client: docker.DockerClient, plan: BuildPlan, display: Display) -> Bui
         error = stream.error or "the daemon finished without naming an image"
         display.failed(rid, stream.where, list(stream.tail))
         at_from = stream.current is not None and stream.current[2].upper().startswith("FROM ")
-        raise BuildFailure(rid, stream.where, _explain_error(error, plan, at_from))
+        raise BuildFailure(rid, stream.where, _explain_error(error, plan, at_from, list(stream.tail)))
     repo, _, content = plan.tags[1].rpartition(":")
     client.api.tag(stream.image_id, repo, content)
     result = BuildResult(

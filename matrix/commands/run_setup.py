@@ -124,10 +124,7 @@ def _images(
             try:
                 built = images.build(client, plan, display)
             except images.BuildFailure as exc:
-                raise UserError(
-                    f"the image for {release.id} could not be built: {exc}; see the output above "
-                    "(a registry you cannot reach? try --base-image)"
-                ) from None
+                raise UserError(f"the image for {release.id} could not be built: {exc}") from None
             record, _ = image_bom.ensure(client, release, built.image_id, plan.record(options))
             refs[release.id] = built.image_id
             boms[release.id] = {

@@ -194,3 +194,27 @@ def test_redact_url() -> None:
     assert images.redact_url("https://u:p@host:8443/simple") == "https://***@host:8443/simple"
     assert images.redact_url("https://host/simple") == "https://host/simple"
     assert images.redact_url(None) is None
+
+
+@pytest.mark.parametrize(
+    ("tail", "hint"),
+    [
+        (
+            ["WARNING: Retrying ... SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] ...'))"],
+            "--ca-bundle FILE",
+        ),
+        (
+            ["ERROR: Could not find a version that satisfies the requirement pytest<8.4,>=7.4 (from versions: none)"],
+            "check --index-url",
+        ),
+        (["some other failure"], None),
+    ],
+)
+def test_a_failed_pip_step_says_what_to_do(tail: list[str], hint: str | None) -> None:
+    plan = images.plan(catalogue.load().get("trt86"), catalogue.load(), images.BuildOptions())
+    message = images._explain_error("The command returned a non-zero code: 1", plan, False, tail)
+    assert message.startswith("The command returned a non-zero code: 1")
+    if hint is None:
+        assert message == "The command returned a non-zero code: 1"
+    else:
+        assert hint in message
