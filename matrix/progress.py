@@ -116,7 +116,7 @@ class LiveProgress(PlainProgress):
         self.live.update(self._table())
 
     def note(self, text: str) -> None:
-        self.console.log(text)
+        self.console.print(text)
 
     def job(self, release: str, phase: int, state: str, detail: str = "") -> None:
         row = self.rows.setdefault((release, phase), {"state": "", "counts": collections.Counter(), "last": ""})
