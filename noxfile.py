@@ -59,7 +59,7 @@ def _release_session(release_id: str) -> None:
 
     def session_impl(session: nox.Session) -> None:
         args = list(session.posargs)
-        session.install("-e", ".")  # the runner runs tests/compat from this checkout
+        session.install("-e", ".", "pip")  # the runner runs tests/compat from this checkout; `api` uses pip
         if "--local" in args:
             index = entry.get("tensorrt_index", "")
             if "--trt-index" in args:
@@ -84,7 +84,7 @@ for _release in RELEASES:
 @nox.session
 def matrix(session: nox.Session) -> None:
     """Every release at the tier this machine allows (`trt-matrix run`); -- passes arguments on."""
-    session.install("-e", ".")
+    session.install("-e", ".", "pip")  # pip: the tier-0 API cells download bindings wheels with it
     session.run("trt-matrix", "run", *session.posargs)
 
 
@@ -104,7 +104,7 @@ def report(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The project's own tests: unit, compat (this machine's tier), Docker (when a daemon answers)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev]", "pip")
     tmp = Path(session.create_tmp())
     junit = tmp / "junit.xml"
     # tests/compat runs at this machine's tier; its records and artifacts go to the session's tmp, not the tree
@@ -163,6 +163,6 @@ def py38(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Every benchmark in benchmarks/, each printing its figures as one JSON line last."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev]", "pip")
     for script in [*sorted((ROOT / "benchmarks").glob("bench_*.py")), ROOT / "benchmarks" / "timing_quality.py"]:
         session.run("python", str(script), *session.posargs)
