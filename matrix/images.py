@@ -337,8 +337,10 @@ def _explain_error(error: str, plan: BuildPlan, at_from: bool, tail: Sequence[st
         )
     output = "\n".join(tail)
     if "CERTIFICATE_VERIFY_FAILED" in output or "SSLCertVerificationError" in output:
-        return (f"{first}; pip inside the build could not verify the package index's certificate: pass your "
-                "proxy's CA with --ca-bundle FILE (for example /etc/ssl/certs/ca-certificates.crt)")
+        return (
+            f"{first}; pip inside the build could not verify the package index's certificate: pass your "
+            "proxy's CA with --ca-bundle FILE (for example /etc/ssl/certs/ca-certificates.crt)"
+        )
     if "Could not find a version that satisfies" in output or "No matching distribution" in output:
         return f"{first}; pip found no matching package: check --index-url / --extra-index-url and the network"
     return first
