@@ -59,9 +59,17 @@ def _list_json(capsys: pytest.CaptureFixture[str], release_id: str) -> dict[str,
     return entry
 
 
-def _no_probe_containers_left(client: docker.DockerClient) -> None:
-    left = client.containers.list(all=True, filters={"label": "org.trt-matrix.role=bom-probe"})
-    assert left == [], [c.name for c in left]
+def _probe_containers(client: docker.DockerClient) -> set[str]:
+    found = client.api.containers(all=True, filters={"label": "org.trt-matrix.role=bom-probe"})
+    return {entry["Id"] for entry in found}
+
+
+@pytest.fixture(autouse=True)
+def no_probe_containers_left(docker_client: docker.DockerClient) -> object:
+    """Every BOM probe a test starts is gone after it (probes an earlier, killed session left are not ours)."""
+    before = _probe_containers(docker_client)
+    yield
+    assert _probe_containers(docker_client) - before == set()
 
 
 def test_trt86_builds_then_rebuilds_entirely_from_cache(
@@ -86,7 +94,6 @@ def test_trt86_builds_then_rebuilds_entirely_from_cache(
     assert labels["org.trt-matrix.base-image"] == TEST_BASE
     assert len(labels["org.trt-matrix.catalogue-sha256"]) == 64
     assert any(re.fullmatch(r"trt-matrix/trt86:[0-9a-f]{12}", tag) for tag in image.tags), image.tags
-    _no_probe_containers_left(docker_client)
 
 
 def test_list_shows_the_probed_bom_with_tensorrt_absent(
@@ -129,7 +136,6 @@ def test_trt11_with_skip_tensorrt_installs_its_apt_packages_and_leaves_tensorrt_
     assert entry["bom"]["numpy"] is not None
     who = docker_client.containers.run(image, ["id", "-u"], remove=True, network_disabled=True)
     assert who.decode().strip() == "1000"
-    _no_probe_containers_left(docker_client)
 
 
 def test_a_failing_step_shows_its_tail_then_one_line_naming_the_release(
