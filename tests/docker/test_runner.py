@@ -134,12 +134,12 @@ def test_a_killed_runner_resumes_without_redoing_finished_cells(
 ) -> None:
     runner = trt_matrix_start(tmp_path, test_base, "--run-id", rid("r2"), "--inject-fault", "trt11=hang:0")
     finished = tmp_path / "results" / rid("r2")
+    hanging = f"/trt-matrix-{rid('r2')}-trt11-p1"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         done = results.load([finished]) if finished.is_dir() else []
-        if {r.consumer for r in done} >= {"trt86", "trt10"} and f"/trt-matrix-{rid('r2')}-trt11-p1" in leftovers(
-            docker_client
-        ):
+        # the others finished and their containers are removed; only the hanging one is still there
+        if {r.consumer for r in done} >= {"trt86", "trt10"} and leftovers(docker_client) == [hanging]:
             break
         time.sleep(0.5)
     else:
@@ -148,9 +148,7 @@ def test_a_killed_runner_resumes_without_redoing_finished_cells(
     runner.send_signal(signal.SIGKILL)  # no chance to clean up: the hanging container stays behind
     runner.wait(30)
     before = by_id(results.load([finished]))
-    assert leftovers(docker_client) == [f"/trt-matrix-{rid('r2')}-trt11-p1"], (
-        "the killed runner's container stays behind"
-    )
+    assert leftovers(docker_client) == [hanging], "the killed runner's container stays behind"
 
     resumed = trt_matrix_run(tmp_path, test_base, "--run-id", rid("r2"), "--resume")
     assert resumed.returncode == 0, resumed.stdout[-3000:]
