@@ -83,14 +83,23 @@ def read_reference(ctx: CheckContext, model: str) -> tuple[dict[str, np.ndarray]
     return {meta["input"]["name"]: arrays["input"]}, {n: arrays[n] for n in output_names}
 
 
-def build_from_onnx(session: Session, onnx_bytes: bytes, precision: str, variant: str, calibrator: Any = None) -> bytes:
-    """Parse, configure for the cell's precision and variant, and build a serialized plan."""
+def parsed_network(session: Session, onnx_bytes: bytes) -> tuple[Any, Any, Any]:
+    """(builder, network, parser) with the model parsed; Fail with the parser's errors when it refuses.
+
+    The caller owns all three and deletes them children first (the destroy-order rule)."""
     api = session.api
     builder = api.call("Builder", session.trt.Builder, session.logger)
     network = api.create_network(builder)
     parser, ok, errors = api.parse_onnx(network, session.logger, onnx_bytes)
     if not ok:
         raise session.fail("the ONNX parser refused the model: {}".format("; ".join(errors[:3]) or "no error text"))
+    return builder, network, parser
+
+
+def build_from_onnx(session: Session, onnx_bytes: bytes, precision: str, variant: str, calibrator: Any = None) -> bytes:
+    """Parse, configure for the cell's precision and variant, and build a serialized plan."""
+    api = session.api
+    builder, network, parser = parsed_network(session, onnx_bytes)
     config = api.create_config(builder)
     api.set_precision(config, precision)
     if calibrator is not None:

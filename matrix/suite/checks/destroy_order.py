@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from matrix.suite import classify, trace
-from matrix.suite.checks.common import Inference, Session, read_model, read_reference
+from matrix.suite.checks.common import Inference, Session, parsed_network, read_model, read_reference
 from matrix.suite.outcome import CheckContext, Fail, Outcome, Skip
 from matrix.suite.schema import LogLine
 
@@ -73,14 +73,10 @@ def _verdict(what: str, lines: list[LogLine], plan_valid: bool | None, measureme
 def _python(ctx: CheckContext) -> Outcome:
     variant = ctx.cell.variant
     session = Session.open(ctx)
-    api, trt, logger = session.api, session.trt, session.logger
+    api, logger = session.api, session.logger
     onnx_bytes, _ = read_model(ctx, ctx.cell.model)
     measurements: dict[str, Any] = {"gpu": session.gpu()}
-    builder = api.call("Builder", trt.Builder, logger)
-    network = api.create_network(builder)
-    parser, ok, errors = api.parse_onnx(network, logger, onnx_bytes)
-    if not ok:
-        raise session.fail("the ONNX parser refused the model: {}".format("; ".join(errors[:3])))
+    builder, network, parser = parsed_network(session, onnx_bytes)
     config = api.create_config(builder)
     engine: Any = None
     if variant == "py-build-engine-with-config":

@@ -20,7 +20,7 @@ import numpy as np
 from matrix.suite import accuracy, calibcache, layerinfo, trace
 from matrix.suite import calibrator as calmod
 from matrix.suite.adapter import Api
-from matrix.suite.checks.common import Inference, Session, read_model
+from matrix.suite.checks.common import Inference, Session, parsed_network, read_model
 from matrix.suite.outcome import CheckContext, Fail, Skip
 
 IMPLICIT_NOTE = "implicit INT8 removed in 11.0: only explicit Q/DQ remains"
@@ -82,12 +82,7 @@ def build(
 def build_onnx(
     session: Session, onnx_bytes: bytes, *, int8_flag: bool = True, calibrator: Any = None
 ) -> tuple[bytes | None, float, bool]:
-    api = session.api
-    builder = api.call("Builder", session.trt.Builder, session.logger)
-    network = api.create_network(builder)
-    parser, ok, errors = api.parse_onnx(network, session.logger, onnx_bytes)
-    if not ok:
-        raise session.fail("the ONNX parser refused the model: {}".format("; ".join(errors[:3]) or "no error text"))
+    builder, network, parser = parsed_network(session, onnx_bytes)
     result = build(session, builder, network, int8_flag=int8_flag, calibrator=calibrator)
     del parser, network, builder  # children first
     return result

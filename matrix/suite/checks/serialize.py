@@ -12,18 +12,14 @@ import time
 from typing import Any
 
 from matrix.suite import trace
-from matrix.suite.checks.common import Session, build_from_onnx, read_model, save_plan
+from matrix.suite.checks.common import Session, build_from_onnx, parsed_network, read_model, save_plan
 from matrix.suite.outcome import CheckContext, Fail, Outcome
 
 
 def _legacy(session: Session, onnx_bytes: bytes, precision: str) -> bytes:
     api = session.api
     api.require("Builder.build_engine", "removed in 10.0; build_serialized_network replaces it")
-    builder = api.call("Builder", session.trt.Builder, session.logger)
-    network = api.create_network(builder)
-    parser, ok, errors = api.parse_onnx(network, session.logger, onnx_bytes)
-    if not ok:
-        raise session.fail("the ONNX parser refused the model: {}".format("; ".join(errors[:3])))
+    builder, network, parser = parsed_network(session, onnx_bytes)
     config = api.create_config(builder)
     api.set_precision(config, precision)
     engine = api.build_engine_legacy(builder, network, config)
