@@ -10,24 +10,15 @@ everywhere would make every later comparison meaningless).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from matrix.hostchecks import model_folder
 from matrix.suite import compare
 from matrix.suite.outcome import CheckContext, Fail, Outcome
 
 REPRODUCE = {"cosine_min": 0.999999, "max_abs_max": 1e-4}  # the same model, inputs and runtime: rounding only
-
-
-def _folder(ctx: CheckContext, name: str) -> Path:
-    folder = ctx.model_dir(name)
-    if (folder / "meta.json").is_file() and (folder / "model.onnx").is_file():
-        return folder
-    from matrix.models import reference
-
-    return reference.export_model(name, ctx.scratch)
 
 
 def run(ctx: CheckContext) -> Outcome:
@@ -39,7 +30,7 @@ def run(ctx: CheckContext) -> Outcome:
 
     name = ctx.cell.model
     spec = registry.get(name)
-    folder = _folder(ctx, name)
+    folder = model_folder(ctx, name, ("meta.json", "model.onnx"))
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     data = (folder / "model.onnx").read_bytes()
     proto = onnx.load_from_string(data)

@@ -12,22 +12,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
+from matrix.hostchecks import model_folder
 from matrix.suite.outcome import CheckContext, Fail, Outcome
-
-
-def _folder(ctx: CheckContext, name: str) -> Path:
-    from matrix.models import quantize
-
-    folder = ctx.model_dir(name)
-    needed = ("meta.json", quantize.QDQ_MODEL, "eval.npz", "eval.json")
-    if all((folder / f).is_file() for f in needed):
-        return folder
-    from matrix.models import reference
-
-    return reference.export_model(name, ctx.scratch)
 
 
 def run(ctx: CheckContext) -> Outcome:
@@ -38,7 +26,7 @@ def run(ctx: CheckContext) -> Outcome:
 
     name = ctx.cell.model
     spec = registry.get(name)
-    folder = _folder(ctx, name)
+    folder = model_folder(ctx, name, ("meta.json", quantize.QDQ_MODEL, "eval.npz", "eval.json"))
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     qdq = (folder / quantize.QDQ_MODEL).read_bytes()
     onnx.checker.check_model(onnx.load_from_string(qdq), full_check=True)
