@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import CA, TEST_BASE, build, docker_ready, emit, trt_matrix
+from benchmarks._common import build, docker_ready, emit, run_args, trt_matrix
 
 ALL = ("trt84", "trt85", "trt86", "trt100", "trt10", "trt11")
 BURN_S = float(os.environ.get("BENCH_BURN_S", "6"))
@@ -25,31 +25,8 @@ BURN_S = float(os.environ.get("BENCH_BURN_S", "6"))
 
 def timed(releases: tuple[str, ...], jobs: int, work: Path) -> float:
     faults = [x for r in releases for x in ("--inject-fault", f"{r}=burn:{int(BURN_S)}")]
-    wall, _ = trt_matrix(
-        "run",
-        "--docker",
-        "--only",
-        ",".join(releases),
-        "--base-image",
-        TEST_BASE,
-        "--ca-bundle",
-        CA,
-        "--skip-tensorrt",
-        "--phase",
-        "1",
-        "-k",
-        "toolchain:*:version",
-        "--results",
-        str(work / "r"),
-        "--artifacts",
-        str(work / "a"),
-        "--no-report",
-        "--run-id",
-        f"j{jobs}",
-        "--jobs",
-        str(jobs),
-        *faults,
-    )
+    # phase 1 only: the toolchain cell after the burn (the exchange cells are phase 2)
+    wall, _ = trt_matrix(*run_args(releases, work, f"j{jobs}", "--phase", "1", "--jobs", str(jobs), *faults))
     return wall
 
 
