@@ -56,6 +56,30 @@ def pytest_cmd(release: str, phase: int, producers: tuple[str, ...]) -> list[str
     return cmd
 
 
+def docker_run(release: str, phase: int, results: Path, extra: list[str]) -> None:
+    """One bare `docker run` of the release's image: the repository read-only, the results folder, `extra`."""
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-e",
+            "TRT_MATRIX_IN_IMAGE=1",
+            *extra,
+            "-v",
+            f"{ROOT}:/opt/trt-matrix:ro",
+            "-v",
+            f"{results}:/results",
+            f"trt-matrix/{release}:latest",
+            *pytest_cmd(release, phase, RELEASES),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def bare_loop(work: Path) -> float:
     results, artifacts = work / "results", work / "artifacts"
     results.mkdir(parents=True)
@@ -65,51 +89,10 @@ def bare_loop(work: Path) -> float:
         shutil.chown(path, 1000, 1000)
     started = time.perf_counter()
     for release in RELEASES:
-        subprocess.run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "-e",
-                "TRT_MATRIX_IN_IMAGE=1",
-                "-v",
-                f"{ROOT}:/opt/trt-matrix:ro",
-                "-v",
-                f"{results}:/results",
-                "-v",
-                f"{artifacts / release}:/artifacts/{release}",
-                f"trt-matrix/{release}:latest",
-                *pytest_cmd(release, 1, RELEASES),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        docker_run(release, 1, results, ["-v", f"{artifacts / release}:/artifacts/{release}"])
     for release in RELEASES:
         mounts = [x for r in RELEASES for x in ("-v", f"{artifacts / r}:/artifacts/{r}:ro")]
-        subprocess.run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "-e",
-                "TRT_MATRIX_IN_IMAGE=1",
-                "-e",
-                "TRT_MATRIX_ARTIFACTS_READONLY=1",
-                "-v",
-                f"{ROOT}:/opt/trt-matrix:ro",
-                "-v",
-                f"{results}:/results",
-                *mounts,
-                f"trt-matrix/{release}:latest",
-                *pytest_cmd(release, 2, RELEASES),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        docker_run(release, 2, results, ["-e", "TRT_MATRIX_ARTIFACTS_READONLY=1", *mounts])
     return time.perf_counter() - started
 
 
