@@ -12,7 +12,54 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matrix.images import BuildOptions
+
+
+def add_build_options(p: Any) -> None:
+    """The image-build options that `images build` and `run --docker` share (p: a parser or an argument group)."""
+    p.add_argument(
+        "--base-image",
+        metavar="IMAGE",
+        help="use IMAGE instead of the catalogue's base (a mirror, an air-gapped registry, a local "
+        "test base); the stored BOM records it",
+    )
+    p.add_argument(
+        "--ca-bundle",
+        type=Path,
+        metavar="FILE",
+        help="a PEM bundle that pip (and apt over https) trust inside the image; it stays in the image at "
+        "/etc/trt-matrix/ca-bundle.crt",
+    )
+    p.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="pip index for the build: a build arg, not in the image's files or environment, but "
+        "`docker history` shows it, so keep credentials out of it",
+    )
+    p.add_argument("--extra-index-url", metavar="URL", help="an extra pip index for the build (a build arg, as above)")
+    p.add_argument(
+        "--skip-tensorrt",
+        action="store_true",
+        help="leave out the pip install of TensorRT (install = 'pip' releases), for test bases that cannot "
+        "reach NVIDIA's index; the BOM then shows TensorRT absent",
+    )
+
+
+def build_options(args: argparse.Namespace, no_cache: bool = False) -> BuildOptions:
+    """images.BuildOptions from the options add_build_options() defined."""
+    from matrix import images
+
+    return images.BuildOptions(
+        base_image=args.base_image,
+        ca_bundle=args.ca_bundle,
+        index_url=args.index_url,
+        extra_index_url=args.extra_index_url,
+        skip_tensorrt=args.skip_tensorrt,
+        no_cache=no_cache,
+    )
 
 
 def _catalogue_option(p: argparse.ArgumentParser) -> None:
@@ -77,32 +124,7 @@ def register(sub: Any) -> None:
         "Python, numpy, TensorRT, CUDA and store that by image id. An unchanged image rebuilds from cache.",
     )
     _only_option(b)
-    b.add_argument(
-        "--base-image",
-        metavar="IMAGE",
-        help="use IMAGE instead of the catalogue's base (a mirror, an air-gapped registry, a local "
-        "test base); the stored BOM records it",
-    )
-    b.add_argument(
-        "--ca-bundle",
-        type=Path,
-        metavar="FILE",
-        help="a PEM bundle that pip (and apt over https) trust inside the image; it stays in the image at "
-        "/etc/trt-matrix/ca-bundle.crt",
-    )
-    b.add_argument(
-        "--index-url",
-        metavar="URL",
-        help="pip index for the build: a build arg, not in the image's files or environment, but "
-        "`docker history` shows it, so keep credentials out of it",
-    )
-    b.add_argument("--extra-index-url", metavar="URL", help="an extra pip index for the build (a build arg, as above)")
-    b.add_argument(
-        "--skip-tensorrt",
-        action="store_true",
-        help="leave out the pip install of TensorRT (install = 'pip' releases), for test bases that cannot "
-        "reach NVIDIA's index; the BOM then shows TensorRT absent",
-    )
+    add_build_options(b)
     b.add_argument("--no-cache", action="store_true", help="rebuild every layer")
     b.add_argument("--verbose", "-v", action="store_true", help="show every build output line")
     _catalogue_option(b)
@@ -199,14 +221,7 @@ def run_build(args: argparse.Namespace) -> int:
     from matrix.errors import UserError
 
     cat, releases = _selected(args)
-    options = images.BuildOptions(
-        base_image=args.base_image,
-        ca_bundle=args.ca_bundle,
-        index_url=args.index_url,
-        extra_index_url=args.extra_index_url,
-        skip_tensorrt=args.skip_tensorrt,
-        no_cache=args.no_cache,
-    )
+    options = build_options(args, no_cache=args.no_cache)
     plans = [images.plan(r, cat, options) for r in releases]
     client = docker_env.connect()
     failures: list[str] = []

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from matrix.commands import selection
+from matrix.commands import images, selection
 
 EPILOG = """\
 tiers (the run says which one it used, and why):
@@ -108,20 +108,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
     build = p.add_argument_group("images (docker mode)")
-    build.add_argument(
-        "--base-image",
-        default=None,
-        metavar="IMAGE",
-        help="build every image on this base instead of the catalogue's (a mirror or a local test base)",
-    )
-    build.add_argument("--ca-bundle", type=Path, default=None, metavar="FILE", help="CA bundle for pip inside builds")
-    build.add_argument("--index-url", default=None, metavar="URL", help="package index for builds")
-    build.add_argument("--extra-index-url", default=None, metavar="URL", help="extra package index for builds")
-    build.add_argument(
-        "--skip-tensorrt",
-        action="store_true",
-        help="do not install TensorRT in pip-installed images (test bases without NVIDIA's index)",
-    )
+    images.add_build_options(build)
     p.add_argument(
         "--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N", help=argparse.SUPPRESS
     )  # harness self-tests: the container dies or hangs after N cells

@@ -17,6 +17,7 @@ from typing import Any
 
 from matrix import gpus as gpumod
 from matrix import runner as runmod
+from matrix.commands.images import build_options
 from matrix.commands.selection import Selection, default_run_id
 from matrix.errors import UserError
 from matrix.suite import cells as cellmod
@@ -108,13 +109,7 @@ def _images(
     from matrix.build_display import choose
     from matrix.suite import bom
 
-    options = images.BuildOptions(
-        base_image=args.base_image,
-        ca_bundle=args.ca_bundle,
-        index_url=args.index_url,
-        extra_index_url=args.extra_index_url,
-        skip_tensorrt=args.skip_tensorrt,
-    )
+    options = build_options(args)
     refs: dict[str, str] = {}
     boms: dict[str, dict[str, Any]] = {}
     needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]
