@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from matrix.commands import catalogue_option
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -32,13 +34,7 @@ def register(sub: Any) -> None:
             metavar="FILE",
             help="an expectations.toml (default: the packaged matrix/expectations.toml)",
         )
-        q.add_argument(
-            "--catalogue",
-            type=Path,
-            default=None,
-            metavar="FILE",
-            help="a versions.toml to check release globs against (default: the packaged one)",
-        )
+        catalogue_option(q, "a versions.toml to check release globs against (default: the packaged one)")
         q.add_argument("--json", action="store_true", help="print JSON for scripts")
         q.set_defaults(func=run)
 

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from matrix.commands import catalogue_option
+
 if TYPE_CHECKING:
     from matrix.images import BuildOptions
 
@@ -62,16 +64,6 @@ def build_options(args: argparse.Namespace, no_cache: bool = False) -> BuildOpti
     )
 
 
-def _catalogue_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--catalogue",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="a versions.toml to read instead of the packaged one",
-    )
-
-
 def _only_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--only",
@@ -99,7 +91,7 @@ def register(sub: Any) -> None:
         "gone). With --check, write nothing and exit 1 if the committed files differ (CI runs this).",
     )
     g.add_argument("--check", action="store_true", help="compare only; exit 1 naming each stale or missing file")
-    _catalogue_option(g)
+    catalogue_option(g)
     g.add_argument(
         "--dockerfiles",
         type=Path,
@@ -127,7 +119,7 @@ def register(sub: Any) -> None:
     add_build_options(b)
     b.add_argument("--no-cache", action="store_true", help="rebuild every layer")
     b.add_argument("--verbose", "-v", action="store_true", help="show every build output line")
-    _catalogue_option(b)
+    catalogue_option(b)
     b.set_defaults(func=run_build)
 
     ls = images.add_parser(
@@ -138,7 +130,7 @@ def register(sub: Any) -> None:
     )
     _only_option(ls)
     ls.add_argument("--json", action="store_true", help="print JSON for scripts")
-    _catalogue_option(ls)
+    catalogue_option(ls)
     ls.set_defaults(func=run_list)
 
     t = images.add_parser(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
+
+from matrix.commands import catalogue_option
 
 
 def register(sub: Any) -> None:
@@ -26,13 +27,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="plan files (.engine, .plan, .trt)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
-    p.add_argument(
-        "--catalogue",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="a versions.toml to read releases from instead of the packaged one",
-    )
+    catalogue_option(p, "a versions.toml to read releases from instead of the packaged one")
     p.set_defaults(func=run)
 
 

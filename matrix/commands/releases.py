@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
+
+from matrix.commands import catalogue_option
 
 
 def register(sub: Any) -> None:
@@ -15,13 +16,7 @@ def register(sub: Any) -> None:
         description="List the releases in the catalogue with their base image, CUDA, Python and pins. "
         "Facts come with their source URL and how strong the evidence is.",
     )
-    p.add_argument(
-        "--catalogue",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="a versions.toml to read instead of the packaged one",
-    )
+    catalogue_option(p)
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=run)
 

@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from matrix.commands import catalogue_option
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -30,13 +32,7 @@ def register(sub: Any) -> None:
         help="results folders of *.jsonl (from 'trt-matrix run'), .jsonl files or results.json files",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the report into")
-    p.add_argument(
-        "--catalogue",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="a versions.toml to read instead of the packaged one",
-    )
+    catalogue_option(p)
     group = p.add_mutually_exclusive_group()
     group.add_argument(
         "--expectations",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from pathlib import Path
 
 from matrix.catalogue import Catalogue, Release, load
+from matrix.commands import catalogue_option
 from matrix.errors import UserError
 from matrix.suite import cells as cellmod
 
@@ -69,9 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="phase 2: whose artifacts each selected release loads (default: the selected releases; 'all': every "
         "catalogue release, for a CI job that downloaded everyone's phase-1 artifacts)",
     )
-    p.add_argument(
-        "--catalogue", type=Path, default=None, metavar="FILE", help="a versions.toml other than the packaged one"
-    )
+    catalogue_option(p)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
