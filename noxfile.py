@@ -37,7 +37,6 @@ PY38_TESTS = [
     "tests/compat",
     "tests/unit/suite/test_cells.py",
     "tests/unit/suite/test_classify.py",
-    "tests/unit/suite/test_compare.py",
     "tests/unit/suite/test_environment.py",
     "tests/unit/suite/test_expect.py",
     "tests/unit/suite/test_isolate.py",
@@ -47,7 +46,6 @@ PY38_TESTS = [
     "tests/unit/suite/test_standin_probe.py",
     "tests/unit/suite/test_calibcache.py",
     "tests/unit/suite/test_calibrator.py",
-    "tests/unit/suite/test_accuracy.py",
     "tests/unit/suite/test_layerinfo.py",
     "tests/unit/models",
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import build, containers_started, docker_ready, emit, run_args, trt_matrix
-from matrix import results
+from matrix.run import results
 
 ALL = ("trt84", "trt85", "trt86", "trt100", "trt10", "trt11")
 

@@ -160,8 +160,8 @@ def _grid(table: Any, names: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import api_surface
     from matrix.errors import UserError
+    from matrix.offline import api_surface
 
     if args.jobs < 1:
         raise UserError("--jobs must be 1 or more")

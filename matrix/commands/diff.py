@@ -36,9 +36,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import diff, expectations
     from matrix.errors import UserError
-    from matrix.report import inputs
+    from matrix.report import diff, expectations, inputs
     from matrix.suite.expect import apply_all
 
     sides = []

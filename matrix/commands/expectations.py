@@ -40,7 +40,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import catalogue, expectations
+    from matrix import catalogue
+    from matrix.report import expectations
 
     if args.verb == "list":
         entries = expectations.load(args.file)

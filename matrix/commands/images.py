@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from matrix.commands import catalogue_option
 
 if TYPE_CHECKING:
-    from matrix.images import BuildOptions
+    from matrix.images.build import BuildOptions
 
 
 def add_build_options(p: Any) -> None:
@@ -52,7 +52,7 @@ def add_build_options(p: Any) -> None:
 
 def build_options(args: argparse.Namespace, no_cache: bool = False) -> BuildOptions:
     """images.BuildOptions from the options add_build_options() defined."""
-    from matrix import images
+    from matrix.images import build as images
 
     return images.BuildOptions(
         base_image=args.base_image,
@@ -168,7 +168,8 @@ def _shown(path: Path) -> str:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from matrix import catalogue, dockerfile, toxgen
+    from matrix import catalogue
+    from matrix.images import dockerfile, toxgen
 
     cat = catalogue.load(args.catalogue)
     directory = args.dockerfiles or dockerfile.DEFAULT_DIR
@@ -209,8 +210,12 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from matrix import build_display, docker_env, dockerfile, image_bom, images
+    from matrix import docker_env
     from matrix.errors import UserError
+    from matrix.images import bom as image_bom
+    from matrix.images import build as images
+    from matrix.images import display as build_display
+    from matrix.images import dockerfile
 
     cat, releases = _selected(args)
     options = build_options(args, no_cache=args.no_cache)
@@ -261,7 +266,8 @@ def _fact(bom: dict[str, Any] | None, key: str) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from matrix import docker_env, image_bom
+    from matrix import docker_env
+    from matrix.images import bom as image_bom
 
     _, releases = _selected(args)
     client = docker_env.connect()
@@ -318,7 +324,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_test_base(args: argparse.Namespace) -> int:
-    from matrix import docker_env, test_base
+    from matrix import docker_env
+    from matrix.images import test_base
 
     client = docker_env.connect()
     test_base.make(client, tag=args.tag, suite=args.suite, mirror=args.mirror, force=args.force)

@@ -79,7 +79,8 @@ def _human(path: str, info: Any, verdicts: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import catalogue, plan_verdict
+    from matrix import catalogue
+    from matrix.offline import plan_verdict
     from matrix.suite import planfile
 
     releases = catalogue.load(args.catalogue).releases

@@ -28,8 +28,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import results
     from matrix.errors import UserError
+    from matrix.run import results
     from matrix.suite import cells as cellmod
     from matrix.suite import resultfile
 

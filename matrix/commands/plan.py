@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import ci_matrix
+    from matrix.run import ci_matrix
 
     chosen = selection.resolve(args)
     if args.format == "github":

@@ -60,7 +60,7 @@ def _photos(folder: Path | None) -> list[Path] | None:
 
 
 def run_quantize(args: argparse.Namespace) -> int:
-    from matrix.models import quantize
+    from matrix.models import quantize_model
 
     if args.model not in INT8_MODELS:
         raise UserError(f"--model {args.model!r}: quantize takes the INT8 models: {', '.join(INT8_MODELS)}")
@@ -73,7 +73,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     calib, evals = _photos(args.images), _photos(args.eval_images)
     if args.sweep:
         return _sweep(args, calib, evals)
-    result = quantize.run(args.model, args.out, args.weights, calib, evals, args.calib_count)
+    result = quantize_model.run(args.model, args.out, args.weights, calib, evals, args.calib_count)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -103,7 +103,7 @@ def _sweep(args: argparse.Namespace, calib: list[Path] | None, evals: list[Path]
     print(json.dumps({"rows": rows, "best": best["candidate"]}, indent=2))
     key = (args.model, rows[0]["weights"])
     if args.record is not None:
-        from matrix.suite import tomlload
+        from matrix.models import tomlload
 
         kept: list[dict[str, Any]] = []
         commands: list[str] = []

@@ -98,9 +98,9 @@ def render(
     image_base: str = "",
 ) -> list[str]:
     """Write the report for `results` into `out`; returns the summary lines (also used by `run`)."""
-    from matrix import catalogue, expectations
+    from matrix import catalogue
     from matrix.errors import UserError
-    from matrix.report import apidiff, inputs, model, write_all
+    from matrix.report import apidiff, expectations, inputs, model, write_all
     from matrix.report.style import STYLES
     from matrix.suite.expect import apply_all
 

@@ -116,14 +116,14 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import runner as runmod
     from matrix.commands import run_setup
+    from matrix.run import runner as runmod
 
     chosen = selection.resolve(args)
     if not chosen.cells:
         raise_empty(chosen)
     setup = run_setup.prepare(args, chosen)
-    from matrix import progress
+    from matrix.run import progress
 
     display = progress.make()
     display.note(

@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from matrix import gpus as gpumod
-from matrix import runner as runmod
 from matrix.commands.images import build_options
 from matrix.commands.selection import Selection, default_run_id
 from matrix.errors import UserError
+from matrix.run import gpus as gpumod
+from matrix.run import runner as runmod
 from matrix.suite import cells as cellmod
 
 
@@ -105,8 +105,9 @@ def _export_models(artifacts: Path, models: set[str], weights: list[str]) -> Non
 def _images(
     args: argparse.Namespace, chosen: Selection, client: Any
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    from matrix import image_bom, images
-    from matrix.build_display import choose
+    from matrix.images import bom as image_bom
+    from matrix.images import build as images
+    from matrix.images.display import choose
     from matrix.suite import bom
 
     options = build_options(args)
@@ -179,7 +180,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
 
 
 def finish(args: argparse.Namespace, setup: Setup, summary: runmod.RunSummary) -> list[str]:
-    from matrix.progress import SYMBOL
+    from matrix.run.progress import SYMBOL
 
     o = setup.options
     counts = ", ".join(f"{SYMBOL.get(s, '?')} {n} {s}" for s, n in sorted(summary.counts.items()))

@@ -1,6 +1,6 @@
 """api (tier 0): the adapter's API-path selection against a release's REAL Python bindings.
 
-Imports the release's compiled bindings wheel over the stand-in library (matrix.standin) in a child
+Imports the release's compiled bindings wheel over the stand-in library (matrix.offline.standin) in a child
 process and asks the suite's adapter what it would do there. Passes when the release offers every
 operation the suite needs by at least one path (build, load, run, tensor I/O), the recording logger
 subclasses this release's ILogger and records, and a calibrator subclass constructs wherever the
@@ -21,8 +21,9 @@ PROBE_TIMEOUT_S = 120
 
 
 def run(ctx: CheckContext) -> Outcome:
-    from matrix import catalogue, standin, wheels
+    from matrix import catalogue
     from matrix.errors import UserError
+    from matrix.offline import standin, wheels
 
     release = catalogue.load().get(ctx.cell.consumer)
     try:

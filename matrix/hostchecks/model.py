@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from matrix.hostchecks import model_folder
-from matrix.suite import compare
+from matrix.models import compare
 from matrix.suite.outcome import CheckContext, Fail, Outcome
 
 REPRODUCE = {"cosine_min": 0.999999, "max_abs_max": 1e-4}  # the same model, inputs and runtime: rounding only

@@ -21,8 +21,7 @@ from matrix.suite.outcome import CheckContext, Fail, Outcome
 def run(ctx: CheckContext) -> Outcome:
     import onnx
 
-    from matrix.models import evalset, quantize, reference, registry
-    from matrix.suite import accuracy
+    from matrix.models import accuracy, evalset, quantize, reference, registry
 
     name = ctx.cell.model
     spec = registry.get(name)

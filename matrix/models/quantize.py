@@ -6,7 +6,8 @@ measurement, the measurements beside them). `tensorrt_problems(qdq)` lists what 
 parser would refuse (non-zero zero points, non-INT8 Q/DQ, per-axis scales before opset 13): a
 structural check, not TensorRT. `evaluate(spec, fp32, qdq, photos)` runs both models in ONNX Runtime
 on the photos and returns per-output cosine / max abs (all anchors and object anchors) and detection
-recall / precision at IoU 0.5 (matrix/suite/accuracy.py). `run(...)` is `trt-matrix quantize`.
+recall / precision at IoU 0.5 (matrix/models/accuracy.py). `trt-matrix quantize` is
+`matrix.models.quantize_model.run`, which adds the weights and the reference model.
 Host only: onnx and onnxruntime are imported inside the functions.
 """
 
@@ -69,7 +70,7 @@ class Settings:
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> Settings:
-    from matrix.suite import tomlload
+    from matrix.models import tomlload
 
     try:
         table = tomlload.load(path)["settings"]
@@ -197,14 +198,6 @@ def problem_summary(problems: Sequence[str]) -> str:
     return "{} Q/DQ problem(s) for TensorRT: {}".format(len(problems), "; ".join(f"{n}x {k}" for k, n in ranked))
 
 
-def calibration_samples(spec: ModelSpec, photos: Sequence[Path], count: int) -> list[np.ndarray]:
-    """`count` [1, 3, H, W] inputs: the photos, then their augmentations (reference.calibration_batches)."""
-    from matrix.models import reference
-
-    batches = reference.calibration_batches(spec, photos, count)
-    return [b[i : i + 1] for b in batches for i in range(b.shape[0])]
-
-
 def evaluate(
     spec: ModelSpec,
     fp32: Callable[[np.ndarray], dict[str, np.ndarray]],
@@ -213,8 +206,8 @@ def evaluate(
     object_score: float = 0.5,
 ) -> dict[str, Any]:
     """The Q/DQ model against FP32 on the photos: per-output metrics and detection recall/precision."""
+    from matrix.models import accuracy
     from matrix.models.preprocess import preprocess
-    from matrix.suite import accuracy
 
     pairs, det_pairs = [], []
     for path in photos:
@@ -248,54 +241,6 @@ def versions() -> dict[str, str]:
     import onnxruntime
 
     return {"onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__, "numpy": np.__version__}
-
-
-def run(
-    name: str,
-    out_dir: Path,
-    weights: Path | None = None,
-    calib_photos: Sequence[Path] | None = None,
-    eval_photos: Sequence[Path] | None = None,
-    calib_count: int | None = None,
-    settings: Settings | None = None,
-) -> dict[str, Any]:
-    """`trt-matrix quantize`: writes <out>/<name>.qdq.onnx and returns what it prints."""
-    from matrix.models import reference
-
-    spec = int8_spec(name)
-    chosen = settings or load_settings()
-    count = chosen.calib_samples if calib_count is None else calib_count
-    if count < 1:
-        raise UserError("--calib-count must be at least 1")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: exists and is not a folder")
-    w = reference.resolve_weights(spec, weights)
-    model = reference.model_bytes(spec, w)
-    calib = list(calib_photos) if calib_photos else images.bundled_photos()
-    evals = list(eval_photos) if eval_photos else calib
-    log: list[str] = []
-    qdq = quantize(model, calibration_samples(spec, calib, count), chosen, log)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{name}.qdq.onnx"
-    path.write_bytes(qdq)
-    fp32_run = reference.Runner(spec, reference.session(model), w.label)
-    qdq_run = reference.Runner(spec, reference.session(qdq), w.label)
-    from matrix.suite import compare
-
-    evaluation = evaluate(
-        spec, fp32_run.outputs, qdq_run.outputs, evals, float(compare.for_precision("int8", name)["object_score"])
-    )
-    return {
-        "model": name,
-        "qdq_onnx": str(path),
-        "weights": w.label,
-        **brief(evaluation),
-        "tensorrt_problems": tensorrt_problems(qdq),
-        "settings": chosen.to_json(),
-        "calibration": {"images": [p.name for p in calib], "samples": count},
-        "eval_images": [p.name for p in evals],
-        "versions": versions(),
-    }
 
 
 QDQ_MODEL = "model.qdq.onnx"

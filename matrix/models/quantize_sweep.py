@@ -20,7 +20,8 @@ from typing import Any
 
 from matrix.errors import UserError
 from matrix.models import images
-from matrix.models.quantize import Settings, calibration_samples, evaluate, int8_spec, quantize, tensorrt_problems
+from matrix.models.quantize import Settings, evaluate, int8_spec, quantize, tensorrt_problems
+from matrix.models.quantize_model import calibration_samples
 
 MARKER = "# ---- measurements (generated below this line; do not edit) ----"
 ORT_DEFAULTS = Settings(
@@ -163,8 +164,7 @@ def sweep(
     count: int,
     say: Any = lambda _m: None,
 ) -> list[dict[str, Any]]:
-    from matrix.models import reference
-    from matrix.suite import compare
+    from matrix.models import compare, reference
 
     spec = int8_spec(name)
     w = reference.resolve_weights(spec, weights)

@@ -3,7 +3,10 @@
 Contract: `write_all(report, out_dir, image_base)` writes `index.html`, `README.md`,
 `results.json`, one `junit-<release>.xml` per release and one `grid-<check>.svg` per cross check
 with records, and returns the paths written. It reads only the `Report` built by
-`matrix.report.model.build` from JSON records: nothing is re-run.
+`matrix.report.model.build` from JSON records: nothing is re-run. `expectations` loads and lints
+matrix/expectations.toml on the host; `diff` compares two runs.
+May import: the root (catalogue, errors), `matrix.run.results` (the results-file reader) and
+`matrix.suite` (schema, cells, expect). Must not import: commands, images, offline, hostchecks.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matrix import results
 from matrix.errors import UserError
+from matrix.run import results
 from matrix.suite.schema import CellResult
 
 RESULTS_SCHEMA = "trt-matrix.results/1"

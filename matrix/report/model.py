@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from matrix.catalogue import Catalogue
 from matrix.report.apidiff import ApiChanges
 from matrix.report.style import LOUDNESS, PROBLEMS, worst
-from matrix.results import Conflict, merge
+from matrix.run.results import Conflict, merge
 from matrix.suite import cells
 from matrix.suite.schema import STATUSES, CellResult
 

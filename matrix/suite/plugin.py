@@ -240,7 +240,8 @@ _EXPECTATIONS: list[Any] = []
 def expectations() -> list[Any]:
     """matrix/expectations.toml, parsed once per session (the images read it from the mounted repo)."""
     if not _EXPECTATIONS:
-        from matrix.suite import expect, tomlload
+        from matrix.models import tomlload
+        from matrix.suite import expect
 
         _EXPECTATIONS.extend(expect.parse(tomlload.load(EXPECTATIONS_FILE)))
     return _EXPECTATIONS

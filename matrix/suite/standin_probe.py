@@ -1,6 +1,6 @@
 """Tell trt-matrix's stand-in libnvinfer from a real one, so no check ever runs against the stand-in.
 
-Contract: the stand-in (matrix/standin.py builds it for API introspection only) exports the symbol
+Contract: the stand-in (matrix/offline/standin.py builds it for API introspection only) exports the symbol
 `MARKER_SYMBOL`. `is_standin_library(path)` reads a shared library's ELF dynamic symbol table (without
 loading it) and says whether it defines that symbol; `loaded_standins()` lists the stand-ins mapped
 into this process, e.g. after `import tensorrt`. Standard library only, Python 3.8.

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from matrix import results
+from matrix.run import results
 from matrix.suite.schema import CellResult
 from tests.docker.conftest import CA
 

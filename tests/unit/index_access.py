@@ -10,8 +10,8 @@ import functools
 
 import pytest
 
-from matrix import wheels
 from matrix.errors import UserError
+from matrix.offline import wheels
 
 
 @functools.cache

@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from matrix.suite import classify, compare
+from matrix.models import compare
+from matrix.suite import classify
 from matrix.suite.checks.common import Inference, Session, find_plan, read_reference, weights_label
 from matrix.suite.outcome import CheckContext, Fail, Outcome
 from matrix.suite.planfile_glue import header_summary

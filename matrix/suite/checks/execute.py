@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from matrix.suite import classify, compare, timing, trace
+from matrix.models import compare
+from matrix.suite import classify, timing, trace
 from matrix.suite.checks.common import Inference, Session, build_from_onnx, read_model, read_reference, weights_label
 from matrix.suite.outcome import CheckContext, Fail, Outcome, Skip
 

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from matrix.suite import accuracy, calibcache, layerinfo, trace
+from matrix.models import accuracy
+from matrix.suite import calibcache, layerinfo, trace
 from matrix.suite import calibrator as calmod
 from matrix.suite.adapter import Api
 from matrix.suite.checks.common import Inference, Session, parsed_network, read_model

@@ -14,7 +14,8 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from matrix.suite import accuracy, calibcache, classify, trace, trtlog
+from matrix.models import accuracy
+from matrix.suite import calibcache, classify, trace, trtlog
 from matrix.suite.adapter import load_tensorrt
 from matrix.suite.checks import int8_build as ib
 from matrix.suite.checks.common import Session, read_model, weights_label

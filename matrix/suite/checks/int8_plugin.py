@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from matrix.suite import accuracy, classify, trace, trtlog
+from matrix.models import accuracy
+from matrix.suite import classify, trace, trtlog
 from matrix.suite.checks import int8_build as ib
 from matrix.suite.checks.common import Session, save_plan, weights_label
 from matrix.suite.outcome import CheckContext, Fail, Outcome, Skip

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from matrix import api_surface
-from matrix.api_surface import ApiTable, ReleaseSurface
 from matrix.cli import main
 from matrix.errors import UserError
+from matrix.offline import api_surface
+from matrix.offline.api_surface import ApiTable, ReleaseSurface
 from tests.unit.index_access import index_or_skip
 
 

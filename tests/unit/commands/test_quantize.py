@@ -79,7 +79,7 @@ def test_sweep_records_its_rows_below_the_marker(
     code, result, _ = run(capsys, *args, "--sweep", "--record", str(toml))
     assert code == 0 and [r["candidate"] for r in result["rows"]] == ["ort-defaults", "minmax-ma-per-channel"]
     assert result["best"] == "minmax-ma-per-channel"  # the defaults are not TensorRT-valid
-    from matrix.suite import tomlload
+    from matrix.models import tomlload
 
     data = tomlload.load(toml)
     assert data["settings"] == tomlload.load(quantize.SETTINGS_FILE)["settings"]  # the hand-written part kept

@@ -15,8 +15,7 @@ pytest.importorskip("onnx", reason="building ONNX is host-side")
 pytest.importorskip("onnxruntime", reason="ONNX Runtime quantizes on the host only")
 pytest.importorskip("PIL", reason="Pillow reads the photos on the host")
 
-from matrix.models import quantize, quantize_sweep, reference
-from matrix.suite import accuracy, tomlload
+from matrix.models import accuracy, quantize, quantize_model, quantize_sweep, reference, tomlload
 from tests.unit.models.conftest import fixture_file
 
 
@@ -25,7 +24,7 @@ def fixture_photos() -> list[Path]:
 
 
 def test_real_retinaface_qdq_keeps_the_fp32_detections(mnet_weights: Path, tmp_path: Path) -> None:
-    result = quantize.run("retinaface-mnet", tmp_path, mnet_weights, eval_photos=fixture_photos())
+    result = quantize_model.run("retinaface-mnet", tmp_path, mnet_weights, eval_photos=fixture_photos())
     limits = accuracy.limits("int8", "retinaface-mnet", synthetic=False)
     det = result["detection"]
     print(
@@ -47,7 +46,7 @@ def test_real_retinaface_qdq_keeps_the_fp32_detections(mnet_weights: Path, tmp_p
 def test_scrfd_qdq_runs_in_onnx_runtime_and_suits_tensorrt(tmp_path: Path) -> None:
     import onnx
 
-    result = quantize.run("scrfd-500m", tmp_path, calib_count=4)
+    result = quantize_model.run("scrfd-500m", tmp_path, calib_count=4)
     qdq = Path(result["qdq_onnx"]).read_bytes()
     onnx.checker.check_model(onnx.load_from_string(qdq), full_check=True)
     ops = {n.op_type for n in onnx.load_from_string(qdq).graph.node}
@@ -99,7 +98,7 @@ def test_distribution_with_asymmetric_activations_floods_the_detections(mnet_wei
     spec = registry.get("retinaface-mnet")
     w = reference.resolve_weights(spec, mnet_weights)
     model = reference.model_bytes(spec, w)
-    calib = quantize.calibration_samples(spec, images.bundled_photos(), 16)
+    calib = quantize_model.calibration_samples(spec, images.bundled_photos(), 16)
     photos = fixture_photos()[:3]
     row = quantize_sweep.measure(
         "retinaface-mnet", model, w.label, calib, photos, "d", quantize_sweep.CANDIDATES[1][1], 13, 0.5

@@ -44,7 +44,7 @@ CONSOLE = re.compile(r":CONSOLE[:(]\d+\)?\] (.*)")
 
 
 def build() -> model.Report:
-    from matrix import expectations
+    from matrix.report import expectations
 
     records = apply_all(three_release_run(), expectations.load())
     return model.build(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from matrix import catalogue, expectations
-from matrix.report import model
+from matrix import catalogue
+from matrix.report import expectations, model
 from matrix.suite import cells
 from matrix.suite.expect import apply_all
 from matrix.suite.schema import CellResult

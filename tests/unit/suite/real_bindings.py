@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def env_for(version: str) -> dict[str, str]:
-    from matrix import standin, wheels
+    from matrix.offline import standin, wheels
 
     try:
         return standin.bindings_env(version)

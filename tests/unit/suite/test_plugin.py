@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from matrix import results
+from matrix.run import results
 from matrix.suite import cells
 from matrix.suite.schema import CellResult
 

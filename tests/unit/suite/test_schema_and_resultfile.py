@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix import results
+from matrix.run import results
 from matrix.suite import resultfile
 from matrix.suite.schema import CellResult, LogLine, validation_errors
 
