@@ -120,8 +120,11 @@ def _refusal_log(
     if runtime_tag is not None and runtime_tag != plan_tag:
         key = "tag_mismatch_8" if runtime[0] <= 8 else "tag_mismatch_later"
         return facts.log(key, runtime_tag=runtime_tag, plan_tag=plan_tag)
-    if runtime_tag == plan_tag and len(runtime) == 4 and facts.tag_of(runtime_series) is not None:
-        return facts.log("same_tag_other_build", runtime_build=_dotted(runtime), plan_build=_dotted(build))
+    if runtime_tag == plan_tag and facts.tag_of(runtime_series) is not None:
+        # Two builds of one series share the tag; the runtime then names its own full build, which the
+        # catalogue may give only to three parts ("8.5.3"): the fourth is shown as "x".
+        runtime_build = _dotted(runtime) if len(runtime) >= 4 else _dotted(runtime) + ".x"
+        return facts.log("same_tag_other_build", runtime_build=runtime_build, plan_build=_dotted(build))
     return NO_LOG
 
 

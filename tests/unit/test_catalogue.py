@@ -72,4 +72,4 @@ def test_unknown_release_id_lists_the_known_ones() -> None:
 
 
 def test_selection_by_glob() -> None:
-    assert [r.id for r in catalogue.load().select(["trt8*"])] == ["trt84", "trt85", "trt86"]
+    assert [r.id for r in catalogue.load().select(["trt8*"])] == ["trt84", "trt85", "trt853", "trt86"]

@@ -91,16 +91,16 @@ def test_changes_between_consecutive_introspected_releases() -> None:
 def test_release_selection_by_id_version_prefix_and_series() -> None:
     index = [
         wheels.Release(version=v, package="p", candidates=(v,))
-        for v in ("8.6.1", "10.0.1", "10.8.0.43", "10.9.0.34", "11.4.0.106")
+        for v in ("8.6.1", "10.0.1", "10.4.0", "10.8.0.43", "10.9.0.34", "11.4.0.106")
     ]
     releases = catalogue.load().releases
     chosen, missing = api_surface.select([], index, releases)
-    assert [w.version for w in chosen] == [w.version for w in index] and missing == ["8.4.1", "8.5.1"]
+    assert [w.version for w in chosen] == [w.version for w in index] and missing == ["8.4.1", "8.5.1", "8.5.3"]
     chosen, missing = api_surface.select(["trt10,trt84", "11"], index, releases)
     assert [w.version for w in chosen] == ["10.8.0.43", "11.4.0.106"] and missing == ["8.4.1"]
     chosen, missing = api_surface.select(["10"], index, releases)
-    assert [w.version for w in chosen] == ["10.0.1", "10.8.0.43", "10.9.0.34"] and missing == []
-    assert api_surface.select(["8.5"], index, releases) == ([], ["8.5.1"])
+    assert [w.version for w in chosen] == ["10.0.1", "10.4.0", "10.8.0.43", "10.9.0.34"] and missing == []
+    assert api_surface.select(["8.5"], index, releases) == ([], ["8.5.1", "8.5.3"])
     with pytest.raises(UserError, match=r"'12\.1' matches no release"):
         api_surface.select(["12.1"], index, releases)
 

@@ -182,3 +182,15 @@ def test_any_readable_plan_gets_a_verdict_with_a_reason(
     assert v.status in plan_verdict.STATUSES and v.reason
     if v.status == "loads":
         assert ".".join(map(str, version)) == runtime
+
+
+def test_the_two_85_builds_in_the_catalogue_refuse_each_other_with_the_library_version_line() -> None:
+    """trt85 (8.5.1) and trt853 (8.5.3) share serialization tag 232: the refusal is the rebuild line."""
+    plan = inspect_bytes(syn.ptrt_current((8, 5, 1, 7), 232))
+    v = plan_verdict.verdict(plan, CAT.get("trt853"))
+    assert v.status == "refused"
+    assert v.expected_log == (
+        "The engine plan file is not compatible with this version of TensorRT, "
+        "expecting library version 8.5.3.x got 8.5.1.7, please rebuild."
+    )
+    assert plan_verdict.verdict(plan, CAT.get("trt85")).status == "unknown"  # 8.5.1 is not given to 4 parts
