@@ -7,7 +7,8 @@ Contract: `request_detail(api, config)` sets DETAILED profiling verbosity where 
 release has no inspector. `precision(fmt)` maps a "Format/Datatype" text ("Channel major INT8 format
 where channel % 16 == 0", "Row major linear FP32") to int8/fp16/fp32/...; `summarize(layers)` counts
 layers per precision; `problems(summary, asked, pinned)` flags an INT8 build with no INT8 layer and
-pinned layers (name substrings) that do not run in their pinned precision. Python 3.8.
+pinned layers (by exact layer name, Reformat layers left out) that do not run in their pinned precision.
+Python 3.8.
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ def summarize(layers: list[Any] | None, why: str = "") -> dict[str, Any]:
     return {"detailed": True, "layers": len(described), "by_precision": counts, "layer_list": described}
 
 
+def reformat(layer: Mapping[str, Any]) -> bool:
+    """A layer TensorRT inserted to convert formats ("Reformatting CopyNode for Input Tensor 0 to X"):
+    INT8 in and FP32 out by design, so it is never the layer a precision was pinned on."""
+    return str(layer.get("type", "")).lower() == "reformat" or str(layer.get("name", "")).startswith("Reformatting ")
+
+
+def pinned_layer(layer: Mapping[str, Any], name: str) -> bool:
+    """The layer the network named `name`: that exact name, or a fusion whose name lists it as a
+    part ("conv1 + decode_plugin"); never a Reformat layer inserted before or after it."""
+    if reformat(layer):
+        return False
+    full = str(layer.get("name", ""))
+    return full == name or name in (part.strip() for part in re.split(r"\s\+\s|,", full))
+
+
 def problems(summary: Mapping[str, Any], asked: str, pinned: Mapping[str, str] | None = None) -> list[str]:
     """What the engine does not do as asked (empty when the inspector cannot tell: see summary['why'])."""
     if not summary.get("detailed"):
@@ -113,9 +129,9 @@ def problems(summary: Mapping[str, Any], asked: str, pinned: Mapping[str, str] |
             )
         )
     for needle, want in (pinned or {}).items():
-        hits = [d for d in summary.get("layer_list", []) if needle in d["name"]]
+        hits = [d for d in summary.get("layer_list", []) if pinned_layer(d, needle)]
         if not hits:
-            out.append(f"no layer named like {needle!r} in the engine (pinned to {want})")
+            out.append(f"no layer named {needle!r} in the engine (pinned to {want})")
         for d in hits:
             got = set(d["inputs"] + d["outputs"]) - {"int32", "int64", "bool", "other"}
             if got and got != {want}:

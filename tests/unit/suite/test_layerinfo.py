@@ -66,8 +66,36 @@ def test_a_pinned_layer_in_another_precision_is_flagged() -> None:
         "decode_plugin (PluginV2) runs in fp32/int8, pinned to fp32"
     ]
     assert layerinfo.problems(summary, "int8", {"absent": "fp32"}) == [
-        "no layer named like 'absent' in the engine (pinned to fp32)"
+        "no layer named 'absent' in the engine (pinned to fp32)"
     ]
+
+
+def test_the_reformat_layer_tensorrt_inserts_before_the_plugin_is_not_the_plugin() -> None:
+    """INT8 in, FP32 out is what a Reformat in front of an FP32-pinned plugin does by design: judging it as
+    the plugin (a substring match on its name) failed decode-plugin-fp32 on the very conversion it asks for."""
+    summary = layerinfo.summarize(
+        [
+            layer("conv", "CaskConvolution", [INT8], [INT8]),
+            layer("Reformatting CopyNode for Input Tensor 0 to decode_plugin", "Reformat", [INT8], [FP32]),
+            layer("decode_plugin", "PluginV2", [FP32], [FP32]),
+        ]
+    )
+    assert layerinfo.problems(summary, "int8", {"decode_plugin": "fp32"}) == []
+    only_reformat = layerinfo.summarize(
+        [layer("Reformatting CopyNode for Input Tensor 0 to decode_plugin", "Reformat", [INT8], [FP32])]
+    )
+    assert layerinfo.problems(only_reformat, "fp32", {"decode_plugin": "fp32"}) == [
+        "no layer named 'decode_plugin' in the engine (pinned to fp32)"
+    ]
+
+
+def test_a_fused_layer_that_lists_the_pinned_one_counts_and_a_longer_name_does_not() -> None:
+    fused = layerinfo.summarize([layer("conv9 + decode_plugin", "Myelin", [INT8], [INT8])])
+    assert layerinfo.problems(fused, "int8", {"decode_plugin": "fp32"}) == [
+        "conv9 + decode_plugin (Myelin) runs in int8, pinned to fp32"
+    ]
+    other = layerinfo.summarize([layer("decode_plugin_2", "PluginV2", [FP32], [FP32])])
+    assert layerinfo.problems(other, "int8", {"decode_plugin": "fp32"})[-1].startswith("no layer named")
 
 
 def test_names_only_or_no_inspector_cannot_tell() -> None:
