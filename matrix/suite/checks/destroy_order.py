@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from matrix.suite import classify, trace
+from matrix.suite import classify, trace, trtlog
 from matrix.suite.checks.common import Inference, Session, parsed_network, read_model, read_reference
 from matrix.suite.outcome import CheckContext, Fail, Outcome, Skip
 from matrix.suite.schema import LogLine
@@ -59,10 +59,11 @@ def _verdict(what: str, lines: list[LogLine], plan_valid: bool | None, measureme
     messages = _destroy_lines(lines)
     measurements["destroy_order_messages"] = len(messages)
     measurements["plan_valid"] = plan_valid
+    kept = trtlog.relevant(lines)
     if messages:
-        raise Fail(f"{what}: TensorRT logged an API usage error: {messages[0][:300]}", lines, measurements)
+        raise Fail(f"{what}: TensorRT logged an API usage error: {messages[0][:300]}", kept, measurements)
     if plan_valid is False:
-        raise Fail(f"{what}: no error logged, but the plan no longer loads", lines, measurements)
+        raise Fail(f"{what}: no error logged, but the plan no longer loads", kept, measurements)
     return Outcome(
         "pass",
         f"{what}: no destroy-order error logged; the plan still loads",
@@ -204,6 +205,10 @@ def _cpp(ctx: CheckContext) -> Outcome:
     measurements: dict[str, Any] = {"steps": steps, "exit_code": proc.returncode}
     for line in proc.stderr.splitlines()[-10:]:
         lines.append(LogLine("stderr", line))
+    measurements["probe_log"] = _keep_full_log(ctx, mode, proc.stdout, proc.stderr)
+    measurements["probe_log_lines"] = len(lines)
+    full, lines = lines, trtlog.relevant(lines)  # the record keeps what matters; the artifact keeps it all
+    measurements["destroy_order_messages"] = len(_destroy_lines(full))
     if proc.returncode < 0:
         import signal as signals
 
@@ -221,6 +226,20 @@ def _cpp(ctx: CheckContext) -> Outcome:
             measurements,
         )
     return _verdict("C++ " + mode, lines, plan_valid, measurements)
+
+
+def _keep_full_log(ctx: CheckContext, mode: str, stdout: str, stderr: str) -> str | None:
+    """The probe's whole output (every VERBOSE line) as an artifact beside the plans, where the
+    producer's folder is writable; its path relative to artifacts/, or None."""
+    folder = ctx.own_dir / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"destroy-order-cpp-{mode}.log"
+        path.write_text(stdout + ("\n--- stderr ---\n" + stderr if stderr else ""), encoding="utf-8")
+    except OSError as exc:
+        trace.note(f"the C++ probe's full log was not kept: {exc}")
+        return None
+    return str(path.relative_to(ctx.artifacts))
 
 
 class _Crash(Fail):
