@@ -118,11 +118,23 @@ class Api:
 
     def set_flag(self, config: Any, name: str, note: str = "") -> None:
         flag = self.require("BuilderFlag." + name, note)
-        trace.take("BuilderFlag." + name)
-        config.set_flag(flag)
+        self.call("IBuilderConfig.set_flag(" + name + ")", config.set_flag, flag)
+        trace.flag("+" + name)
+
+    def clear_flag(self, config: Any, name: str) -> bool:
+        """Clear a flag where the release has it; False where it does not."""
+        if not self.has("BuilderFlag." + name):
+            return False
+        flag = getattr(self.trt.BuilderFlag, name)
+        self.call("IBuilderConfig.clear_flag(" + name + ")", config.clear_flag, flag)
+        trace.flag("-" + name)
+        return True
 
     def set_precision(self, config: Any, precision: str) -> None:
         if precision == "fp32":
+            # TF32 is on by default in every release 8.4-11.4 (BuilderFlag.TF32 docstring, 10.8.0.43: "Enabled
+            # by default"; NvInfer.h): FP32 cells would otherwise compare TF32 arithmetic with FP32 thresholds.
+            self.clear_flag(config, "TF32")
             return
         if precision == "fp16":
             self.set_flag(config, "FP16", "weak typing removed in 11.0: FP16 needs an FP16-typed network")
@@ -138,8 +150,8 @@ class Api:
     def set_hardware_compatible(self, config: Any) -> None:
         self.require("IBuilderConfig.hardware_compatibility_level", "hardware compatibility arrived in 8.6")
         level = self.require("HardwareCompatibilityLevel.AMPERE_PLUS")
-        trace.take("hardware_compatibility_level=AMPERE_PLUS")
-        config.hardware_compatibility_level = level
+        self.call("IBuilderConfig.hardware_compatibility_level", setattr, config, "hardware_compatibility_level", level)
+        trace.flag("hardware_compatibility_level=AMPERE_PLUS")
 
     def parse_onnx(self, network: Any, logger: Any, onnx_bytes: bytes) -> Any:
         parser = self.call("OnnxParser", self.trt.OnnxParser, network, logger)
@@ -174,27 +186,83 @@ class Api:
         return bytes(memoryview(self.call("ICudaEngine.serialize", engine.serialize)))
 
     # --- tensors and execution --------------------------------------------------------------
-    def tensors(self, engine: Any) -> list[TensorInfo]:
-        """The engine's I/O in binding order, through the tensor API (8.5+) or the binding API."""
+    def numpy_dtype(self, trt_dtype: Any) -> Any:
+        """The numpy dtype of a TensorRT I/O type, or NotApplicable naming the type.
+
+        `trt.nptype` raises TypeError for BF16, FP8, INT4, FP4 and E8M0 in every release; BF16 and FP8 map
+        through ml_dtypes where it is installed, the rest cannot be held by numpy."""
         import numpy as np
 
+        name = str(getattr(trt_dtype, "name", trt_dtype)).rsplit(".", 1)[-1]
+        try:
+            return np.dtype(self.trt.nptype(trt_dtype))
+        except TypeError:
+            pass
+        extended = {"BF16": "bfloat16", "FP8": "float8_e4m3fn"}.get(name)
+        if extended is not None:
+            try:
+                import ml_dtypes
+
+                return np.dtype(getattr(ml_dtypes, extended))
+            except ImportError:
+                raise NotApplicable(
+                    f"I/O tensor type DataType.{name} needs ml_dtypes for a numpy type, and this image has none"
+                ) from None
+        raise NotApplicable(f"I/O tensor type DataType.{name} has no numpy type, so the harness cannot feed it")
+
+    def tensors(self, engine: Any) -> list[TensorInfo]:
+        """The engine's I/O in execute_v2's bindings order, through the tensor API (8.5+) or the binding API.
+
+        Where the binding API still exists (8.5, 8.6), executeV2 maps bindings by getBindingIndex (8.6.1
+        documentation of IExecutionContext::executeV2), so the order comes from it, not from
+        get_tensor_name's index; the two must describe the same set of slots, or the check fails loudly."""
         out: list[TensorInfo] = []
         if self.has("ICudaEngine.num_io_tensors"):
             trace.take("num_io_tensors/get_tensor_name")
-            for i in range(engine.num_io_tensors):
-                name = engine.get_tensor_name(i)
-                is_input = engine.get_tensor_mode(name) == self.trt.TensorIOMode.INPUT
-                shape = tuple(int(d) for d in engine.get_tensor_shape(name))
-                dtype = np.dtype(self.trt.nptype(engine.get_tensor_dtype(name)))
-                out.append(TensorInfo(name, is_input, shape, dtype, i))
+            count = int(self.call("ICudaEngine.num_io_tensors", getattr, engine, "num_io_tensors"))
+            by_binding = self.has("ICudaEngine.get_binding_index")
+            for i in range(count):
+                name = self.call("ICudaEngine.get_tensor_name", engine.get_tensor_name, i)
+                mode = self.call("ICudaEngine.get_tensor_mode", engine.get_tensor_mode, name)
+                shape = tuple(int(d) for d in self.call("ICudaEngine.get_tensor_shape", engine.get_tensor_shape, name))
+                dtype = self.numpy_dtype(self.call("ICudaEngine.get_tensor_dtype", engine.get_tensor_dtype, name))
+                index = i
+                if by_binding:
+                    index = int(self.call("ICudaEngine.get_binding_index", engine.get_binding_index, name))
+                out.append(TensorInfo(name, mode == self.trt.TensorIOMode.INPUT, shape, dtype, index))
+            if by_binding:
+                trace.take("get_binding_index (bindings order)")
+                indices = sorted(t.index for t in out)
+                if indices != list(range(count)):
+                    raise TrtCallError(
+                        "ICudaEngine.get_binding_index",
+                        RuntimeError(
+                            "binding indices {} are not a permutation of the {} I/O tensors ({})".format(
+                                indices, count, ", ".join(t.name for t in out)
+                            )
+                        ),
+                    )
+                out.sort(key=lambda t: t.index)
         else:
             trace.take("num_bindings/get_binding_name")
-            for i in range(engine.num_bindings):
-                name = engine.get_binding_name(i)
-                shape = tuple(int(d) for d in engine.get_binding_shape(i))
-                dtype = np.dtype(self.trt.nptype(engine.get_binding_dtype(i)))
-                out.append(TensorInfo(name, bool(engine.binding_is_input(i)), shape, dtype, i))
+            for i in range(int(self.call("ICudaEngine.num_bindings", getattr, engine, "num_bindings"))):
+                name = self.call("ICudaEngine.get_binding_name", engine.get_binding_name, i)
+                shape = tuple(int(d) for d in self.call("ICudaEngine.get_binding_shape", engine.get_binding_shape, i))
+                dtype = self.numpy_dtype(self.call("ICudaEngine.get_binding_dtype", engine.get_binding_dtype, i))
+                is_input = bool(self.call("ICudaEngine.binding_is_input", engine.binding_is_input, i))
+                out.append(TensorInfo(name, is_input, shape, dtype, i))
         return out
+
+    def static_shapes(self, tensors: Sequence[TensorInfo]) -> None:
+        """NotApplicable when an I/O tensor has a dynamic dimension: the harness makes no optimization
+        profile, and a buffer sized for one element would be a lie."""
+        dynamic = [t for t in tensors if any(d < 0 for d in t.shape)]
+        if dynamic:
+            raise NotApplicable(
+                "dynamic shapes are not supported by the harness: {} (export the model with static shapes)".format(
+                    ", ".join(f"{t.name} {list(t.shape)}" for t in dynamic)
+                )
+            )
 
     def create_context(self, engine: Any) -> Any:
         context = self.call("create_execution_context", engine.create_execution_context)
@@ -219,6 +287,10 @@ class Api:
         return bool(self.call("execute_async_v3", context.execute_async_v3, stream))
 
     # --- INT8 -------------------------------------------------------------------------------
+    def set_calibrator(self, config: Any, calibrator: Any) -> None:
+        self.require("IBuilderConfig.int8_calibrator", "calibrators removed in 11.0")
+        self.call("IBuilderConfig.int8_calibrator", setattr, config, "int8_calibrator", calibrator)
+
     def calibrator_base(self, algorithm: str) -> Any:
         names = {"entropy2": "IInt8EntropyCalibrator2", "minmax": "IInt8MinMaxCalibrator"}
         return self.require(names[algorithm], "calibrators removed in 11.0 with implicit INT8")

@@ -17,8 +17,6 @@ import json
 import re
 from typing import Any, Mapping
 
-from matrix.suite import trace
-
 # Words in the inspector's format texts, most specific first (BFloat16 before Float, UInt8 before Int8).
 _WORDS: tuple[tuple[str, str], ...] = (
     ("bfloat16", "bf16"),
@@ -39,8 +37,9 @@ def request_detail(api: Any, config: Any) -> bool:
     """DETAILED profiling verbosity on the builder config, where the release has it."""
     if not (api.has("ProfilingVerbosity.DETAILED") and hasattr(config, "profiling_verbosity")):
         return False
-    trace.take("profiling_verbosity=DETAILED")
-    config.profiling_verbosity = api.trt.ProfilingVerbosity.DETAILED
+    api.call(
+        "profiling_verbosity=DETAILED", setattr, config, "profiling_verbosity", api.trt.ProfilingVerbosity.DETAILED
+    )
     return True
 
 
@@ -48,11 +47,14 @@ def read(api: Any, engine: Any) -> tuple[list[Any] | None, str]:
     """(layers from the engine inspector's JSON, '') or (None, why not)."""
     if not api.has("ICudaEngine.create_engine_inspector") or not api.has("LayerInformationFormat.JSON"):
         return None, "this release has no engine inspector"
-    trace.take("create_engine_inspector")
-    inspector = engine.create_engine_inspector()
+    inspector = api.call("ICudaEngine.create_engine_inspector", engine.create_engine_inspector)
     if inspector is None:
         return None, "create_engine_inspector returned None"
-    text = inspector.get_engine_information(api.trt.LayerInformationFormat.JSON)
+    text = api.call(
+        "IEngineInspector.get_engine_information",
+        inspector.get_engine_information,
+        api.trt.LayerInformationFormat.JSON,
+    )
     del inspector
     try:
         data = json.loads(text)

@@ -44,6 +44,8 @@ def run(spec: dict[str, Any]) -> Outcome:
             trace.note(line.rstrip())
     if not outcome.api_path:
         outcome.api_path = list(trace.API_PATH)
+    if trace.BUILDER_FLAGS and "builder_flags" not in outcome.measurements:
+        outcome.measurements["builder_flags"] = list(trace.BUILDER_FLAGS)
     seen = {(x.severity, x.text) for x in outcome.log}
     outcome.log = outcome.log + [x for x in trtlog.relevant(trace.all_lines()) if (x.severity, x.text) not in seen]
     return outcome

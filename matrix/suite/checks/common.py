@@ -103,9 +103,7 @@ def build_from_onnx(session: Session, onnx_bytes: bytes, precision: str, variant
     config = api.create_config(builder)
     api.set_precision(config, precision)
     if calibrator is not None:
-        api.require("IBuilderConfig.int8_calibrator", "calibrators removed in 11.0")
-        trace.take("int8_calibrator")
-        config.int8_calibrator = calibrator
+        api.set_calibrator(config, calibrator)
     if variant == "vc":
         api.set_version_compatible(config)
     elif variant == "hc":
@@ -175,12 +173,12 @@ class Inference:
         self.cuda = session.cuda
         self.engine = engine
         self.tensors = self.api.tensors(engine)
+        self.api.static_shapes(self.tensors)
         self.context = self.api.create_context(engine)
         self.buffers: dict[str, int] = {}
         self.host: dict[str, np.ndarray] = {}
         for info in self.tensors:
-            shape = tuple(max(d, 1) for d in info.shape)
-            self.host[info.name] = np.zeros(shape, dtype=info.dtype)
+            self.host[info.name] = np.zeros(info.shape, dtype=info.dtype)
             self.buffers[info.name] = self.cuda.malloc(self.host[info.name].nbytes)
 
     @property

@@ -68,8 +68,7 @@ def build(
         api.set_precision(config, "int8")
     if calibrator is not None:
         api.require("IBuilderConfig.int8_calibrator", IMPLICIT_NOTE)
-        trace.take("int8_calibrator")
-        config.int8_calibrator = calibrator
+        api.set_calibrator(config, calibrator)
     if obey_constraints:
         api.set_flag(config, "OBEY_PRECISION_CONSTRAINTS", "weak typing removed in 11.0")
     detailed = layerinfo.request_detail(api, config)
