@@ -160,6 +160,16 @@ def _last(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _json_line(text: str) -> dict[str, Any] | None:
+    """The JSON object a probe prints last, or None when it printed none."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    try:
+        found = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def _release(version: str | None) -> tuple[int, ...] | None:
     """(8, 6, 1) from '8.6.1.6' or '8.6.1'; None for a bare major ('8', from a soname) or nothing."""
     if not version:
@@ -248,9 +258,9 @@ def _libraries(dirs: Sequence[str], env: Mapping[str, str]) -> tuple[list[Instal
 def _python(exe: str, scope: Scope, cache: Mapping[str, str]) -> tuple[list[Installation], list[str]]:
     env = dict(scope.env)
     status, out, err = _run([exe, "-c", _PY_FIND], env)
-    if status != 0 or not out.strip():
+    found = _json_line(out) if status == 0 else None
+    if found is None:
         return [], [f"{exe}: could not be probed ({_last(err) or f'exit status {status}'})"]
-    found = json.loads(_last(out))
     dists = [f"{n} {v}" for n, v in found["dists"]]
     modules: dict[str, str | None] = found["modules"]
     problems: list[str] = []
@@ -262,10 +272,8 @@ def _python(exe: str, scope: Scope, cache: Mapping[str, str]) -> tuple[list[Inst
         return [], problems
     notes = [f"distributions: {', '.join(dists) or 'none (a module on PYTHONPATH or copied in)'}"]
     status, out, err = _run([exe, "-c", _PY_IMPORT], env)
-    imported: dict[str, Any] = {}
-    if status == 0 and out.strip():
-        imported = json.loads(_last(out))
-    else:
+    imported = (_json_line(out) if status == 0 else None) or {}
+    if not imported:
         why = _last(err) or (f"killed by signal {-status}" if status < 0 else f"exit status {status}")
         problems.append(f"{exe}: `import tensorrt` fails: {why}")
     version = imported.get("version")
