@@ -24,6 +24,7 @@ COMMANDS = (
     "models",
     "quantize",
     "inspect",
+    "doctor",
     "api",
     "report",
     "diff",

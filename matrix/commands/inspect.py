@@ -4,6 +4,7 @@ Contract: every file is reported, good or bad. A bad file (missing, a directory,
 corrupted) gives one line `trt-matrix: error: FILE: problem` on stderr and the command exits 2 after
 reporting the others. `--json` prints a list with one object per file (`file`, `kind`, `magic`,
 `builder_version`, `serialization_tag`, `sections`, `platform`, `verdicts`, ...; bad files carry `error`).
+Reading and verdicts are `matrix.plans` (identify, will_load) against each catalogue release.
 """
 
 from __future__ import annotations
@@ -31,17 +32,16 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _kind_line(info: Any) -> str:
-    from matrix.suite import planfile
-
-    if info.kind == planfile.KIND_LFS:
+def _kind_line(found: Any) -> str:
+    info = found.header
+    if found.kind == "lfs-pointer":
         return f"Git LFS pointer ({info.file_size} bytes of text), not a plan"
-    if info.kind == planfile.KIND_NOT_A_PLAN:
+    if found.kind == "not-a-plan":
         return f"not a TensorRT plan: {info.looks_like}"
     container = (
         "ftrt container (TensorRT 8.6 or later)" if info.magic == "ftrt" else "ptrt plan (TensorRT 8.5 or older)"
     )
-    if info.kind == planfile.KIND_WRAPPED:
+    if found.kind == "wrapped-plan":
         return (
             f"wrapped plan: {info.wrapper.metadata_size} bytes of JSON metadata, then the {container} "
             f"at byte {info.wrapper.plan_offset}; {info.file_size} bytes"
@@ -49,8 +49,9 @@ def _kind_line(info: Any) -> str:
     return f"TensorRT plan, {container}, {info.file_size} bytes"
 
 
-def _human(path: str, info: Any, verdicts: Any) -> list[str]:
-    lines = [path, f"  {'kind':<20}{_kind_line(info)}"]
+def _human(path: str, found: Any, verdicts: list[tuple[str, Any]]) -> list[str]:
+    info = found.header
+    lines = [path, f"  {'kind':<20}{_kind_line(found)}"]
     rows: list[tuple[str, str]] = []
     if info.is_plan:
         rows.append(("builder version", info.version_string or "not readable from the header"))
@@ -70,36 +71,33 @@ def _human(path: str, info: Any, verdicts: Any) -> list[str]:
     rows.extend(("note", note) for note in info.notes)
     lines.extend(f"  {name:<20}{value}" for name, value in rows)
     lines.append("  would it load? (releases in the catalogue)")
-    width = max((len(v.runtime) for v in verdicts), default=0)
-    for v in verdicts:
-        lines.append(f"    {v.release:<7} {v.runtime:<{width}}  {v.status}: {v.reason}")
-        if v.expected_log:
-            lines.append(f"    {'':<7} {'':<{width}}  if refused, TensorRT logs: {v.expected_log}")
+    width = max((len(v.runtime) for _, v in verdicts), default=0)
+    for release, v in verdicts:
+        lines.append(f"    {release:<7} {v.runtime:<{width}}  {v.status}: {v.reason}")
+        if v.log_line:
+            lines.append(f"    {'':<7} {'':<{width}}  if refused, TensorRT logs: {v.log_line}")
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
-    from matrix import catalogue
-    from matrix.offline import plan_verdict
-    from matrix.suite import planfile
+    from matrix import catalogue, plans
 
     releases = catalogue.load(args.catalogue).releases
-    facts = plan_verdict.load_facts()
     records: list[dict[str, Any]] = []
     bad = 0
     printed = False
     for path in args.files:
         try:
-            info = planfile.inspect_file(path)
-        except planfile.PlanFileError as exc:
+            info = plans.identify(path)
+        except plans.PlanError as exc:
             bad += 1
             print(f"trt-matrix: error: {path}: {exc}", file=sys.stderr)
             records.append({"file": path, "kind": None, "error": str(exc)})
             continue
-        verdicts = plan_verdict.verdicts(info, releases, facts)
+        verdicts = [(r.id, plans.will_load(info, r.tensorrt)) for r in releases]
         if args.json:
             record: dict[str, Any] = {"file": path, **info.to_json()}
-            record["verdicts"] = {v.release: v.to_json() for v in verdicts}
+            record["verdicts"] = {rid: v.to_json() for rid, v in verdicts}
             records.append(record)
         else:
             if printed:

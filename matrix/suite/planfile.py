@@ -13,7 +13,7 @@ import dataclasses
 import json
 import mmap
 import struct
-from typing import Any, Tuple
+from typing import Any, Protocol, Tuple, Union
 
 KIND_PLAN = "plan"
 KIND_WRAPPED = "wrapped-plan"
@@ -39,6 +39,17 @@ PLATFORM_IDS = {
 }
 
 Version = Tuple[int, int, int, int]
+
+
+class Window(Protocol):
+    """Anything with a length and byte slices: a lazily read file (matrix.plans reads file objects so)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice) -> bytes: ...
+
+
+Buffer = Union[bytes, mmap.mmap, Window]
 
 
 class PlanFileError(ValueError):
@@ -167,7 +178,7 @@ class PlanFile:
 class _View:
     """Bounds-checked little-endian reads over a window [start, end) of a buffer."""
 
-    def __init__(self, data: bytes | mmap.mmap, start: int, end: int, what: str) -> None:
+    def __init__(self, data: Buffer, start: int, end: int, what: str) -> None:
         self.data, self.start, self.end, self.what = data, start, end, what
 
     def __len__(self) -> int:
@@ -458,7 +469,7 @@ def _not_a_plan(view: _View) -> PlanFile:
     )
 
 
-def inspect_bytes(data: bytes | mmap.mmap) -> PlanFile:
+def inspect_bytes(data: Buffer) -> PlanFile:
     """Classify `data` and read its header; raises `PlanFileError` on empty, truncated or corrupted input."""
     view = _View(data, 0, len(data), "plan")
     if len(view) == 0:
@@ -475,7 +486,7 @@ def inspect_bytes(data: bytes | mmap.mmap) -> PlanFile:
     return dataclasses.replace(found, first_bytes=head[:16])
 
 
-def parse(data: bytes | mmap.mmap) -> PlanFile:
+def parse(data: Buffer) -> PlanFile:
     """The same as `inspect_bytes` (the name matrix.suite.planfile_glue uses)."""
     return inspect_bytes(data)
 

@@ -2,8 +2,8 @@
 
 The layers, top to bottom (DESIGN.md, "Layout"; docs/architecture.md):
 commands → the wings (report, images, run, offline, hostchecks) → the root (catalogue, cli, repo,
-docker_env) → suite → models; `matrix.errors` is the ground every layer stands on. Imports inside
-functions count: a lazy import is still an arrow.
+docker_env) and, beside it, the plans library → suite → models; `matrix.errors` is the ground every
+layer stands on. Imports inside functions count: a lazy import is still an arrow.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "matrix"
 WINGS = ("report", "images", "run", "offline", "hostchecks")
-RANK = {"commands": 4, **dict.fromkeys(WINGS, 3), "root": 2, "suite": 1, "models": 0, "errors": -1}
+# `plans` is the public plan-inspection library (matrix.plans): a room beside the root, under the wings
+# and commands that use it, over `suite` whose header reader it wraps; it and the root import neither
+# each other nor anything above.
+RANK = {"commands": 4, **dict.fromkeys(WINGS, 3), "root": 2, "plans": 2, "suite": 1, "models": 0, "errors": -1}
 # Wings stand side by side; these are the only arrows between them: the report reads the runner's
 # results files, and the tier-0 API check uses the offline stand-in library.
 SIDEWAYS = {("report", "run"), ("hostchecks", "offline")}

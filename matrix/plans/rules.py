@@ -1,65 +1,48 @@
-"""Would a catalogue release's runtime load this plan? Decided from the header alone, without TensorRT.
+"""Would a runtime of a given TensorRT version load this plan? Decided from the header alone.
 
-Contract: `verdicts(plan, releases)` gives one frozen `Verdict` per release: `loads`, `refused`,
-`loads-if-version-compatible` or `unknown`, each with a reason, and where the research quotes it the
-log line TensorRT prints when it refuses. It never guesses: when the catalogue names a runtime only
-by series (8.4.1) and the plan's exact build cannot be compared with certainty, the verdict is
-`unknown` and says why. Facts (tags, messages, cross-major pairs) live in `plan_facts.toml`.
+Contract: `decide(plan, runtime_parts, runtime_text, facts)` gives one frozen `Decision`: a status
+(`loads`, `refused`, `loads-if-version-compatible` or `unknown`), a reason, and where the research
+quotes it the log line TensorRT prints when it refuses. It never guesses: when a runtime is named only
+by series (8.4.1) and the plan's exact build cannot be compared with certainty, the status is
+`unknown` and says why. Facts (tags, messages, cross-major pairs) live in `facts.toml`. The public face
+of this is `matrix.plans.will_load`; this module is internal (not covered by its stability promise).
+Python 3.8+, standard library (and tomli before 3.11) only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Sequence, Tuple
 
-from matrix.catalogue import Release
 from matrix.errors import UserError
 from matrix.suite import planfile
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+FACTS_PATH = Path(__file__).with_name("facts.toml")
 
-FACTS_PATH = Path(__file__).with_name("plan_facts.toml")
-
-LogLine = tuple[str, str]  # (text TensorRT logs, where that text was reported); ("", "") when none
+LogLine = Tuple[str, str]  # (text TensorRT logs, where that text was reported); ("", "") when none
 NO_LOG: LogLine = ("", "")
 Status = Literal["loads", "refused", "loads-if-version-compatible", "unknown"]
 STATUSES: tuple[Status, ...] = ("loads", "refused", "loads-if-version-compatible", "unknown")
+_POST = re.compile(r"^([0-9]+(?:\.[0-9]+){1,3})(?:\.post[0-9]+)?(?:[+-].*)?$")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Verdict:
-    """One release's answer for one file."""
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """One runtime's answer for one file."""
 
-    release: str
-    runtime: str
     status: Status
     reason: str
-    expected_log: str = ""
-    expected_log_source: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.reason}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "runtime": self.runtime,
-            "status": self.status,
-            "reason": self.reason,
-            "expected_log": self.expected_log or None,
-            "expected_log_source": self.expected_log_source or None,
-        }
+    log_line: str = ""
+    log_source: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True)
 class PlanFacts:
-    """`plan_facts.toml`, validated."""
+    """`facts.toml`, validated."""
 
     tags: tuple[tuple[int, tuple[str, ...]], ...]
     vc_from: tuple[int, ...]
@@ -79,23 +62,33 @@ class PlanFacts:
         return messages[key].format(**values), messages.get(f"{key}_source", "")
 
 
+def _toml(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.8-3.10 only
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
 def load_facts(path: Path | None = None) -> PlanFacts:
+    """The packaged facts (or `path`); a broken file is a UserError naming it."""
     path = path or FACTS_PATH
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = _toml(path.read_text(encoding="utf-8"))
         tags = tuple((int(row["tag"]), tuple(str(s) for s in row["series"])) for row in data["tag"] if row["series"])
         compat = data["compatibility"]
         vc_from = tuple(int(p) for p in str(compat["version_compatible_from"]).split("."))
         cross = frozenset((int(a), int(b)) for a, b in compat["cross_major"])
         messages = tuple((str(k), str(v)) for k, v in data["messages"].items())
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, KeyError, TypeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
         raise UserError(f"{path}: not a valid plan-facts file ({type(exc).__name__}: {exc})") from None
     return PlanFacts(tags=tags, vc_from=vc_from, cross_major=cross, messages=messages)
 
 
-def _runtime_parts(release: Release) -> tuple[int, ...]:
-    """'10.14.1.48.post1' -> (10, 14, 1, 48): a post release repackages the same build."""
-    return tuple(int(p) for p in re.sub(r"\.post[0-9]+$", "", release.tensorrt).split("."))
+def runtime_parts(text: str) -> tuple[int, ...] | None:
+    """'10.14.1.48.post1' -> (10, 14, 1, 48) (a post release repackages the same build); None if unreadable."""
+    found = _POST.match(text.strip())
+    return None if found is None else tuple(int(p) for p in found.group(1).split("."))
 
 
 def _dotted(parts: Sequence[int]) -> str:
@@ -111,6 +104,9 @@ def _refusal_log(
         return NO_LOG
     runtime_series = f"{runtime[0]}.{runtime[1]}"
     ftrt_runtime = runtime[:2] >= facts.vc_from  # 8.6 on read ftrt containers
+    if plan.magic == "ptrt" and runtime[0] >= 10:
+        first = int.from_bytes(planfile.MAGIC_PTRT, "little")
+        return facts.log("ptrt_plan_later", first_u32=first)
     if (plan.magic == "ftrt") != ftrt_runtime:
         return NO_LOG  # a ptrt plan in an ftrt-era runtime (or the reverse): no message is on record
     if plan.plan is not None and plan.plan.layout == "legacy-24" and runtime[:2] >= (8, 2):
@@ -128,31 +124,23 @@ def _refusal_log(
     return NO_LOG
 
 
-def _plan_verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts) -> Verdict:
-    runtime = _runtime_parts(release)
+def _make(status: Status, reason: str, log: LogLine = NO_LOG) -> Decision:
+    return Decision(status=status, reason=reason, log_line=log[0], log_source=log[1])
+
+
+def _plan_decision(plan: planfile.PlanFile, runtime: tuple[int, ...], runtime_text: str, facts: PlanFacts) -> Decision:
     series = f"{runtime[0]}.{runtime[1]}"
     runtime_tag = facts.tag_of(series)
     build = plan.builder_version
-    here = f"this runtime is {release.tensorrt}"
-
-    def make(status: Status, reason: str, log: LogLine = NO_LOG) -> Verdict:
-        return Verdict(
-            release=release.id,
-            runtime=release.tensorrt,
-            status=status,
-            reason=reason,
-            expected_log=log[0],
-            expected_log_source=log[1],
-        )
-
+    here = f"this runtime is {runtime_text}"
     if build is None:
         tag = plan.serialization_tag
         if tag is not None and runtime_tag is not None and tag != runtime_tag:
-            return make(
+            return _make(
                 "refused",
                 f"serialization tag {tag}, {here} (tag {runtime_tag}); the builder version is not readable",
             )
-        return make(
+        return _make(
             "unknown",
             "the builder version is not readable from the header"
             + (f" and the tag {tag} does not settle it" if tag is not None else ""),
@@ -162,32 +150,31 @@ def _plan_verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts) -
     vc_capable = build[:2] >= facts.vc_from
     if tuple(build[: len(runtime)]) == runtime:
         if len(runtime) >= 4:
-            return make(
+            return _make(
                 "loads",
                 f"built by {built}, the same build as this runtime (on the GPU architecture and OS it was "
                 "built for, unless built hardware-compatible)",
             )
         alt = "; a version-compatible plan would also load in a later build" if vc_capable else ""
-        return make(
+        return _make(
             "unknown",
-            f"built by {built}; the catalogue names this runtime only as {release.tensorrt}, so whether "
-            f"the image carries exactly {built} is not known (another {release.tensorrt} build refuses "
-            f"it){alt}",
-            facts.log("same_tag_other_build", runtime_build="<the image's build>", plan_build=built)
+            f"built by {built}; the runtime is named only as {runtime_text}, so whether it is exactly "
+            f"{built} is not known (another {runtime_text} build refuses it){alt}",
+            facts.log("same_tag_other_build", runtime_build=f"<the {runtime_text} build>", plan_build=built)
             if plan.serialization_tag is not None and plan.serialization_tag == runtime_tag
             else NO_LOG,
         )
     prefix = f"built by {built}, {here}"
     if not vc_capable:
-        return make(
+        return _make(
             "refused",
             f"{prefix}; a plan built before {_dotted(facts.vc_from)} loads only in the exact build that made it",
             log,
         )
     if runtime < tuple(build[: len(runtime)]):
-        return make("refused", f"{prefix}; no plan loads in an older runtime", log)
+        return _make("refused", f"{prefix}; no plan loads in an older runtime", log)
     if not runtime[:2] >= facts.vc_from:  # pragma: no cover - a runtime newer than an 8.6+ build is 8.6+
-        return make("refused", f"{prefix}; version compatibility needs an 8.6 or later runtime", log)
+        return _make("refused", f"{prefix}; version compatibility needs an 8.6 or later runtime", log)
     vc_note = (
         "the header does not say whether it was"
         if plan.version_compatible == "unknown"
@@ -195,32 +182,30 @@ def _plan_verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts) -
     )
     host_code = "with runtime.engine_host_code_allowed = True when it embeds the lean runtime"
     if runtime[0] == build[0]:
-        return make(
+        return _make(
             "loads-if-version-compatible",
             f"{prefix}, a later runtime of the same major; it loads only if built with "
             f"BuilderFlag.VERSION_COMPATIBLE ({vc_note}), {host_code}; otherwise refused",
             log,
         )
     if (build[0], runtime[0]) in facts.cross_major:
-        return make(
+        return _make(
             "loads-if-version-compatible",
             f"{prefix}; {build[0]}.x version-compatible plans load in {runtime[0]}.x ({vc_note}), "
             f"{host_code}; otherwise refused",
             log,
         )
     pairs = ", ".join(f"{a}.x-VC -> {b}.x" for a, b in sorted(facts.cross_major))
-    return make("refused", f"{prefix}; across majors only {pairs} are supported", log)
+    return _make("refused", f"{prefix}; across majors only {pairs} are supported", log)
 
 
-def verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts | None = None) -> Verdict:
-    """One release's verdict for an inspected file."""
-    facts = facts or load_facts()
-    runtime = _runtime_parts(release)
+def decide(plan: planfile.PlanFile, runtime: tuple[int, ...], runtime_text: str, facts: PlanFacts) -> Decision:
+    """The decision for an inspected file and a runtime given as (major, minor[, patch[, build]])."""
     if plan.kind == planfile.KIND_PLAN:
-        return _plan_verdict(plan, release, facts)
+        return _plan_decision(plan, runtime, runtime_text, facts)
     if plan.kind == planfile.KIND_WRAPPED:
         assert plan.wrapper is not None
-        inner = _plan_verdict(plan, release, facts)
+        inner = _plan_decision(plan, runtime, runtime_text, facts)
         reason = (
             f"a {plan.wrapper.metadata_size}-byte JSON metadata block precedes the plan (an "
             f"Ultralytics-style export); TensorRT does not strip it. Without the first "
@@ -234,19 +219,11 @@ def verdict(plan: planfile.PlanFile, release: Release, facts: PlanFacts | None =
     else:
         reason = f"not a TensorRT plan: {plan.looks_like}"
     first = int.from_bytes(plan.first_bytes[:4].ljust(4, b"\0"), "little")
-    text, source = facts.log("not_a_plan_8") if runtime[0] <= 8 else facts.log("not_a_plan_later", first_u32=first)
-    return Verdict(
-        release=release.id,
-        runtime=release.tensorrt,
-        status="refused",
-        reason=reason,
-        expected_log=text,
-        expected_log_source=source,
-    )
+    log = facts.log("not_a_plan_8") if runtime[0] <= 8 else facts.log("not_a_plan_later", first_u32=first)
+    return _make("refused", reason, log)
 
 
-def verdicts(
-    plan: planfile.PlanFile, releases: Sequence[Release], facts: PlanFacts | None = None
-) -> tuple[Verdict, ...]:
-    facts = facts or load_facts()
-    return tuple(verdict(plan, release, facts) for release in releases)
+@functools.lru_cache(maxsize=None)
+def packaged_facts() -> PlanFacts:
+    """The packaged facts, read once per process."""
+    return load_facts()
