@@ -25,6 +25,7 @@ COMMANDS = (
     "quantize",
     "inspect",
     "api",
+    "migrate",
     "report",
     "diff",
     "merge",
