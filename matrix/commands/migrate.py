@@ -72,9 +72,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--target: give at least one release, e.g. --target 10.8,11.4")
     targets = list(dict.fromkeys(migrate.resolve(snapshot, t, releases) for t in tokens))
     source = migrate.resolve(snapshot, args.source, releases) if args.source else None
-    report = migrate.check(
-        args.paths, targets, snapshot, migrate.load_facts(), source=source, loose=args.loose
-    )
+    report = migrate.check(args.paths, targets, snapshot, migrate.load_facts(), source=source, loose=args.loose)
     if not args.show_guarded:
         report = dataclasses.replace(report, findings=tuple(f for f in report.findings if not f.guarded))
     print(migrate_output.render(report, args.format))

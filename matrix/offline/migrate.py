@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import tomllib
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
 from matrix import catalogue
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 from matrix.errors import UserError
 from matrix.offline import migrate_scan
 from matrix.offline.api_snapshot import Snapshot
@@ -113,10 +119,10 @@ def resolve(snapshot: Snapshot, token: str, releases: Sequence[catalogue.Release
     if not found and word in by_id:  # trt10 -> 10.8.0: the table names 10.8.0.43
         found = [r for r in snapshot.releases if _prefix(r, ".".join(version.split(".")[:2]))]
     if not found:
+        why = f"; {word} is {version}, which has no bindings wheel to introspect" if word in by_id else ""
         raise UserError(
             f"release {word!r} is not in the API table (it has {snapshot.releases[0]} to {snapshot.releases[-1]}"
-            f"{'; ' + word + ' is ' + version + ', which has no bindings wheel to introspect' if word in by_id else ''}); "
-            "give a version prefix (10.8), a catalogue id (trt10) or latest"
+            f"{why}); give a version prefix (10.8), a catalogue id (trt10) or latest"
         )
     return found[-1]
 

@@ -10,10 +10,10 @@ class, `self.x` assigned one of these anywhere in its class, the return value of
 file, and subclasses of a TensorRT class (`class Calib(trt.IInt8EntropyCalibrator2)`). A member the
 snapshot never had on that class (the user's own attribute) is not a use. With `loose`, attribute access
 on untraced objects is also returned (`unsure`) as `?.name`, plus a module-like `trt`/`tensorrt`/
-`self.trt` that is not an import. A use is `guarded` inside an `if` whose test feature-tests it
-(`hasattr(x, "name")`, or a call named has/hasattr/require with a string ending in that name), in the
-`else` of any such test, under `try` with `except AttributeError`, or after a statement-level
-`require("...name")` call in the same function.
+`self.trt` that is not an import. A use is `guarded` in either branch of an `if` (or `x if c else y`)
+whose test is a feature test (`hasattr(x, "name")`, or a call named has/hasattr/require with a string
+argument): both branches are version-dependent paths. Also under `try` with `except AttributeError`
+(or `Exception`), and after a statement-level `*.require("...name")` call in the same function.
 """
 
 from __future__ import annotations
@@ -118,9 +118,14 @@ class _Scanner(ast.NodeVisitor):
                     return _cls(node.attr)
             if owner == MODULE:
                 return _cls(node.attr) if self._top_level(node.attr) else None
-            if owner and owner.startswith("cls:") and self.snapshot.kinds.get(f"{owner[4:]}.{node.attr}") in (
-                "enum-member",
-                "attribute",
+            if (
+                owner
+                and owner.startswith("cls:")
+                and self.snapshot.kinds.get(f"{owner[4:]}.{node.attr}")
+                in (
+                    "enum-member",
+                    "attribute",
+                )
             ):
                 return owner[4:]
             if owner and not owner.startswith("cls:"):
@@ -309,21 +314,17 @@ class _Scanner(ast.NodeVisitor):
     # --- guards -------------------------------------------------------------------------------
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
-        tested = _guard_names(node.test)
-        self.guards.append(tested)
+        self.guards.append({ANY} if _guard_names(node.test) else set())
         for stmt in node.body:
             self.visit(stmt)
-        self.guards[-1] = {ANY} if tested else set()
         for stmt in node.orelse:
             self.visit(stmt)
         self.guards.pop()
 
     def visit_IfExp(self, node: ast.IfExp) -> None:
         self.visit(node.test)
-        tested = _guard_names(node.test)
-        self.guards.append(tested)
+        self.guards.append({ANY} if _guard_names(node.test) else set())
         self.visit(node.body)
-        self.guards[-1] = {ANY} if tested else set()
         self.visit(node.orelse)
         self.guards.pop()
 

@@ -20,8 +20,13 @@ from matrix.offline.migrate import Finding
 SNAPSHOT = api_snapshot.load()
 FACTS = migrate.load_facts()
 CLASSES = ("Builder", "IBuilderConfig", "ICudaEngine", "IExecutionContext", "Runtime")
-CALIBRATORS = ("IInt8Calibrator", "IInt8EntropyCalibrator", "IInt8EntropyCalibrator2", "IInt8MinMaxCalibrator")
-CALIBRATORS += ("IInt8LegacyCalibrator",)
+CALIBRATORS = (
+    "IInt8Calibrator",
+    "IInt8EntropyCalibrator",
+    "IInt8EntropyCalibrator2",
+    "IInt8MinMaxCalibrator",
+    "IInt8LegacyCalibrator",
+)
 # How the test code makes each object from tensorrt (the chains a user writes).
 MAKERS = {
     "Builder": "trt.Builder(logger)",
@@ -215,9 +220,9 @@ def test_release_names_resolve_by_prefix_id_and_latest() -> None:
     assert migrate.resolve(SNAPSHOT, "trt86", releases) == "8.6.1"
     assert migrate.resolve(SNAPSHOT, "latest", releases) == SNAPSHOT.releases[-1]
     assert migrate.resolve(SNAPSHOT, "10.13", releases) == "10.13.3.9"
-    with pytest.raises(UserError, match="trt84 is 8.4.1, which has no bindings wheel"):
+    with pytest.raises(UserError, match=r"trt84 is 8\.4\.1, which has no bindings wheel"):
         migrate.resolve(SNAPSHOT, "trt84", releases)
-    with pytest.raises(UserError, match="'9.9' is not in the API table"):
+    with pytest.raises(UserError, match=r"'9\.9' is not in the API table"):
         migrate.resolve(SNAPSHOT, "9.9", releases)
 
 
