@@ -208,8 +208,8 @@ class _Scanner(ast.NodeVisitor):
     # --- binding ------------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            if alias.name == "tensorrt" or alias.name.startswith("tensorrt."):
-                self.modules.add(alias.asname or "tensorrt")
+            if alias.name == "tensorrt" or (alias.name.startswith("tensorrt.") and not alias.asname):
+                self.modules.add(alias.asname or "tensorrt")  # `import tensorrt.plugin as p` is not the module
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.module == "tensorrt" and node.level == 0:
