@@ -117,11 +117,13 @@ def to_json(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def write(snapshot: Snapshot, path: Path = SNAPSHOT_PATH) -> None:
+def write(snapshot: Snapshot, path: Path | None = None) -> None:
+    path = path or SNAPSHOT_PATH
     path.write_text(json.dumps(to_json(snapshot), indent=0, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def load(path: Path = SNAPSHOT_PATH) -> Snapshot:
+def load(path: Path | None = None) -> Snapshot:
+    path = path or SNAPSHOT_PATH
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
