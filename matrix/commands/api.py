@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         if any(s.failed for s in table.releases):
             raise UserError("an introspection failed, so the snapshot was not written; see above and retry")
         api_snapshot.write(api_snapshot.from_table(table))
-        _progress(f"wrote {api_snapshot.SNAPSHOT_PATH} ({len(table.releases)} releases)")
+        _progress(f"wrote {api_snapshot.SNAPSHOT_PATH} ({sum(s.introspected for s in table.releases)} releases)")
         return 0
     names = api_surface.matching_names(table, args.names) if args.names else None
     if args.names and not names:
