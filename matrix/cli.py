@@ -26,6 +26,7 @@ COMMANDS = (
     "inspect",
     "doctor",
     "api",
+    "migrate",
     "report",
     "diff",
     "merge",

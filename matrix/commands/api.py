@@ -3,7 +3,8 @@
 Contract: prints, per release, how many names its bindings have and what changed from the release
 before (added, removed, newly deprecated); `--names GLOB` prints a name x release grid; `--json` maps
 each introspected release (`--ids`: catalogue id) to sorted `present` and `deprecated` names, the input
-of `trt-matrix report --api-surface`; `--details` adds provenance and the releases not introspected.
+of `trt-matrix report --api-surface`; `--details` adds provenance and the releases not introspected;
+`--write-snapshot` stores the whole table as matrix/offline/api_snapshot.json for `trt-matrix migrate`.
 Progress goes to stderr. Exit 1 when a release's introspection failed, 2 on UserError.
 """
 
@@ -57,6 +58,11 @@ def register(sub: Any) -> None:
         help="with --json: add provenance, notes and releases not introspected",
     )
     p.add_argument("--refresh", action="store_true", help="re-list the index and re-introspect (wheels stay)")
+    p.add_argument(
+        "--write-snapshot",
+        action="store_true",
+        help="write every release's table to matrix/offline/api_snapshot.json (what `trt-matrix migrate` reads)",
+    )
     p.add_argument(
         "--jobs",
         type=int,
@@ -169,7 +175,17 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--ids and --details go with --json")
     if args.ids and args.details:
         raise UserError("--ids and --details do not go together; pick one")
+    if args.write_snapshot and (args.releases or args.names or args.json):
+        raise UserError("--write-snapshot takes every release; leave out --releases, --names and --json")
     table = api_surface.surface_table(args.releases, refresh=args.refresh, jobs=args.jobs, progress=_progress)
+    if args.write_snapshot:
+        from matrix.offline import api_snapshot
+
+        if any(s.failed for s in table.releases):
+            raise UserError("an introspection failed, so the snapshot was not written; see above and retry")
+        api_snapshot.write(api_snapshot.from_table(table))
+        _progress(f"wrote {api_snapshot.SNAPSHOT_PATH} ({sum(s.introspected for s in table.releases)} releases)")
+        return 0
     names = api_surface.matching_names(table, args.names) if args.names else None
     if args.names and not names:
         raise UserError(f"--names: no name in any release matches {', '.join(args.names)}")

@@ -164,3 +164,17 @@ def test_real_run_for_catalogue_releases(capsys: pytest.CaptureFixture[str]) -> 
     assert "trt-matrix: api:" in captured.err  # progress goes to stderr
     assert main(["api", "--json", "--ids", "--releases", "trt84,trt86,trt10,trt11"]) == 0
     assert list(json.loads(capsys.readouterr().out)) == ["trt86", "trt10", "trt11"]
+
+
+def test_write_snapshot_stores_the_introspected_releases(
+    fake: list[Sequence[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from matrix.offline import api_snapshot
+
+    monkeypatch.setattr(api_snapshot, "SNAPSHOT_PATH", tmp_path / "snap.json")
+    assert main(["api", "--write-snapshot"]) == 0
+    snap = api_snapshot.load(tmp_path / "snap.json")
+    assert snap.releases == tuple(s.release for s in TABLE.releases if s.introspected)
+    assert "wrote" in capsys.readouterr().err
+    assert main(["api", "--write-snapshot", "--releases", "10.8"]) == 2
+    assert "--write-snapshot takes every release" in capsys.readouterr().err
