@@ -49,7 +49,7 @@ def inferred(version: str, base: dict[str, Any]) -> dict[str, Any]:
     names = dict(base["names"])
     adjusted = []
     for name, span in research["spans"].items():
-        if " " in name or name not in names and version not in span.get("present_in", []):
+        if " " in name or (name not in names and version not in span.get("present_in", [])):
             continue
         if version in span.get("absent_in", []) and name in names:
             adjusted.append(f"-{name}")

@@ -20,12 +20,10 @@ def ensure() -> Path:
         return TARGET
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     tmp = TARGET.with_name(f".libcuda.{os.getpid()}.so")
-    subprocess.run(
-        [os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", str(tmp), str(SOURCE)], check=True
-    )
+    subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", str(tmp), str(SOURCE)], check=True)
     tmp.replace(TARGET)
     return TARGET
 
 
 if __name__ == "__main__":
-    print(ensure())
+    pass

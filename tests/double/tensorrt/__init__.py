@@ -24,7 +24,7 @@ class NotModelled(Exception):
     """A name the release has and the double does not model (not a RuntimeError: never a TensorRT verdict)."""
 
 
-def _pick() -> Dict[str, Any]:
+def _pick() -> dict[str, Any]:
     wanted = os.environ.get("TRT_MATRIX_DOUBLE", "").strip()
     known = sorted(p.stem for p in _SURFACES.glob("*.json"))
     if not wanted:
@@ -39,7 +39,7 @@ _SNAPSHOT = _pick()
 __trt_matrix_double__: str = _SNAPSHOT["release"]
 __version__: str = _SNAPSHOT["tensorrt_version"]
 INFERRED = _SNAPSHOT["inferred"]
-_NAMES: Dict[str, str] = _SNAPSHOT["names"]
+_NAMES: dict[str, str] = _SNAPSHOT["names"]
 
 
 class _Gap:
@@ -65,7 +65,11 @@ class _Gap:
         return self._raise()
 
 
-def _children(qual: str) -> Dict[str, str]:
+def _do_nothing_del(self: Any) -> None:
+    """Real bindings bind __del__ to a no-op; the holder's dealloc frees the object."""
+
+
+def _children(qual: str) -> dict[str, str]:
     prefix = qual + "."
     return {n[len(prefix) :]: k for n, k in _NAMES.items() if n.startswith(prefix) and "." not in n[len(prefix) :]}
 
@@ -84,12 +88,12 @@ def _make_enum(qual: str) -> type:
 
 def _make_class(qual: str) -> type:
     model = _model.MODELS.get(qual)
-    ns: Dict[str, Any] = {"__module__": "tensorrt", "__qualname__": qual, "__doc__": f"TensorRT double of {qual}"}
+    ns: dict[str, Any] = {"__module__": "tensorrt", "__qualname__": qual, "__doc__": f"TensorRT double of {qual}"}
     children = _children(qual)
     if model is not None:  # private helpers and the constructor; public names only where the release has them
         for klass in reversed(model.__mro__[:-1]):
             for attr, value in vars(klass).items():
-                if attr == "__init__" or attr.startswith("_") and not attr.startswith("__"):
+                if attr == "__init__" or (attr.startswith("_") and not attr.startswith("__")):
                     ns[attr] = value
     enums = {}
     for attr, kind in children.items():
@@ -106,7 +110,7 @@ def _make_class(qual: str) -> type:
         elif model is not None and any(attr in vars(k) for k in model.__mro__[:-1]):
             ns[attr] = next(vars(k)[attr] for k in model.__mro__[:-1] if attr in vars(k))
         elif attr == "__del__":
-            continue  # pybind11's doNothingDel: destruction itself is what the model's finaliser does
+            ns[attr] = _do_nothing_del  # pybind11 utils::doNothingDel (research note 'Builder.__del__')
         else:
             ns[attr] = _Gap(f"{qual}.{attr}", kind)
     if model is not None and "__del__" in vars(_model._Owned) and issubclass(model, _model._Owned):

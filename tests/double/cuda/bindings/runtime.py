@@ -15,12 +15,12 @@ import enum
 import itertools
 import threading
 import time
-from typing import Any, Dict, Tuple
+from typing import Any
 
 from cuda import _build
 
 
-class cudaError_t(enum.IntEnum):  # noqa: N801 - cuda-python's names
+class cudaError_t(enum.IntEnum):
     cudaSuccess = 0
     cudaErrorInvalidValue = 1
     cudaErrorMemoryAllocation = 2
@@ -40,7 +40,7 @@ _TEXT = {
 }
 
 
-class cudaMemcpyKind(enum.IntEnum):  # noqa: N801
+class cudaMemcpyKind(enum.IntEnum):
     cudaMemcpyHostToHost = 0
     cudaMemcpyHostToDevice = 1
     cudaMemcpyDeviceToHost = 2
@@ -48,7 +48,7 @@ class cudaMemcpyKind(enum.IntEnum):  # noqa: N801
     cudaMemcpyDefault = 4
 
 
-class cudaDeviceAttr(enum.IntEnum):  # noqa: N801
+class cudaDeviceAttr(enum.IntEnum):
     cudaDevAttrComputeCapabilityMajor = 75
     cudaDevAttrComputeCapabilityMinor = 76
 
@@ -63,10 +63,10 @@ class IllegalAddress(Exception):
 
 
 _lock = threading.Lock()
-_device: Dict[int, Any] = {}  # address -> ctypes buffer
-_host: Dict[int, Any] = {}
-_streams: Dict[int, bool] = {}
-_events: Dict[int, float] = {}
+_device: dict[int, Any] = {}  # address -> ctypes buffer
+_host: dict[int, Any] = {}
+_streams: dict[int, bool] = {}
+_events: dict[int, float] = {}
 _handles = itertools.count(0x5000)
 _last_error = threading.local()
 _driver: Any = None
@@ -79,7 +79,7 @@ def _drv() -> Any:
     return _driver
 
 
-def _fail(code: cudaError_t) -> Tuple[cudaError_t]:
+def _fail(code: cudaError_t) -> tuple[cudaError_t]:
     _last_error.code = code
     return (code,)
 
@@ -104,21 +104,21 @@ def _view(ptr: int, nbytes: int) -> memoryview:
     return memoryview((ctypes.c_char * nbytes).from_address(ptr)).cast("B")
 
 
-def cudaGetErrorString(error: Any) -> Tuple[cudaError_t, bytes]:  # noqa: N802
+def cudaGetErrorString(error: Any) -> tuple[cudaError_t, bytes]:
     return (cudaError_t.cudaSuccess, _TEXT.get(int(error), "unrecognized error code").encode())
 
 
-def cudaGetLastError() -> Tuple[cudaError_t]:  # noqa: N802
+def cudaGetLastError() -> tuple[cudaError_t]:
     code = getattr(_last_error, "code", cudaError_t.cudaSuccess)
     _last_error.code = cudaError_t.cudaSuccess
     return (code,)
 
 
-def cudaGetDeviceCount() -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaGetDeviceCount() -> tuple[cudaError_t, int]:
     return (cudaError_t.cudaSuccess, 1)
 
 
-def cudaSetDevice(device: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaSetDevice(device: int) -> tuple[cudaError_t]:
     if int(device) != 0:
         return _fail(cudaError_t.cudaErrorInvalidDevice)
     drv = _drv()
@@ -136,7 +136,7 @@ def current_context() -> int:
     return int(out.value or 0)
 
 
-def cudaDeviceGetAttribute(attr: Any, device: int) -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaDeviceGetAttribute(attr: Any, device: int) -> tuple[cudaError_t, int]:
     if int(device) != 0:
         return (cudaError_t.cudaErrorInvalidDevice, 0)
     value = {75: COMPUTE_CAPABILITY[0], 76: COMPUTE_CAPABILITY[1]}.get(int(attr))
@@ -145,19 +145,19 @@ def cudaDeviceGetAttribute(attr: Any, device: int) -> Tuple[cudaError_t, int]:  
     return (cudaError_t.cudaSuccess, value)
 
 
-def cudaRuntimeGetVersion() -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaRuntimeGetVersion() -> tuple[cudaError_t, int]:
     return (cudaError_t.cudaSuccess, RUNTIME_VERSION)
 
 
-def cudaDriverGetVersion() -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaDriverGetVersion() -> tuple[cudaError_t, int]:
     return (cudaError_t.cudaSuccess, RUNTIME_VERSION)
 
 
-def cudaDeviceSynchronize() -> Tuple[cudaError_t]:  # noqa: N802
+def cudaDeviceSynchronize() -> tuple[cudaError_t]:
     return (cudaError_t.cudaSuccess,)
 
 
-def _allocate(table: Dict[int, Any], nbytes: int) -> Tuple[cudaError_t, int]:
+def _allocate(table: dict[int, Any], nbytes: int) -> tuple[cudaError_t, int]:
     with _lock:
         used = sum(ctypes.sizeof(b) for b in _device.values())
         if int(nbytes) <= 0 or used + int(nbytes) > MEMORY_LIMIT:
@@ -168,29 +168,29 @@ def _allocate(table: Dict[int, Any], nbytes: int) -> Tuple[cudaError_t, int]:
     return (cudaError_t.cudaSuccess, ptr)
 
 
-def cudaMalloc(nbytes: int) -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaMalloc(nbytes: int) -> tuple[cudaError_t, int]:
     return _allocate(_device, nbytes)
 
 
-def cudaMallocHost(nbytes: int) -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaMallocHost(nbytes: int) -> tuple[cudaError_t, int]:
     return _allocate(_host, nbytes)
 
 
-def cudaFree(ptr: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaFree(ptr: int) -> tuple[cudaError_t]:
     with _lock:
         if _device.pop(int(ptr), None) is None:
             return _fail(cudaError_t.cudaErrorInvalidValue)
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaFreeHost(ptr: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaFreeHost(ptr: int) -> tuple[cudaError_t]:
     with _lock:
         if _host.pop(int(ptr), None) is None:
             return _fail(cudaError_t.cudaErrorInvalidValue)
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaMemcpy(dst: int, src: int, nbytes: int, kind: Any) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaMemcpy(dst: int, src: int, nbytes: int, kind: Any) -> tuple[cudaError_t]:
     kind = int(kind)
     try:
         if kind in (1, 3) and not is_device_pointer(int(dst)):
@@ -203,13 +203,13 @@ def cudaMemcpy(dst: int, src: int, nbytes: int, kind: Any) -> Tuple[cudaError_t]
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaMemcpyAsync(dst: int, src: int, nbytes: int, kind: Any, stream: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaMemcpyAsync(dst: int, src: int, nbytes: int, kind: Any, stream: int) -> tuple[cudaError_t]:
     if int(stream) and int(stream) not in _streams:
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     return cudaMemcpy(dst, src, nbytes, kind)
 
 
-def cudaMemset(ptr: int, value: int, nbytes: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaMemset(ptr: int, value: int, nbytes: int) -> tuple[cudaError_t]:
     try:
         device_view(int(ptr), int(nbytes))[:] = bytes([int(value) & 0xFF]) * int(nbytes)
     except IllegalAddress:
@@ -217,7 +217,7 @@ def cudaMemset(ptr: int, value: int, nbytes: int) -> Tuple[cudaError_t]:  # noqa
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaMemsetAsync(ptr: int, value: int, nbytes: int, stream: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaMemsetAsync(ptr: int, value: int, nbytes: int, stream: int) -> tuple[cudaError_t]:
     if int(stream) and int(stream) not in _streams:
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     return cudaMemset(ptr, value, nbytes)
@@ -227,50 +227,50 @@ def valid_stream(stream: int) -> bool:
     return int(stream) == 0 or int(stream) in _streams
 
 
-def cudaStreamCreate() -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaStreamCreate() -> tuple[cudaError_t, int]:
     handle = next(_handles)
     _streams[handle] = True
     return (cudaError_t.cudaSuccess, handle)
 
 
-def cudaStreamSynchronize(stream: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaStreamSynchronize(stream: int) -> tuple[cudaError_t]:
     if not valid_stream(stream):
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaStreamDestroy(stream: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaStreamDestroy(stream: int) -> tuple[cudaError_t]:
     if _streams.pop(int(stream), None) is None:
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaEventCreate() -> Tuple[cudaError_t, int]:  # noqa: N802
+def cudaEventCreate() -> tuple[cudaError_t, int]:
     handle = next(_handles)
     _events[handle] = 0.0
     return (cudaError_t.cudaSuccess, handle)
 
 
-def cudaEventRecord(event: int, stream: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaEventRecord(event: int, stream: int) -> tuple[cudaError_t]:
     if int(event) not in _events or not valid_stream(stream):
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     _events[int(event)] = time.perf_counter()
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaEventSynchronize(event: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaEventSynchronize(event: int) -> tuple[cudaError_t]:
     if int(event) not in _events:
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     return (cudaError_t.cudaSuccess,)
 
 
-def cudaEventElapsedTime(start: int, end: int) -> Tuple[cudaError_t, float]:  # noqa: N802
+def cudaEventElapsedTime(start: int, end: int) -> tuple[cudaError_t, float]:
     if int(start) not in _events or int(end) not in _events:
         return (_fail(cudaError_t.cudaErrorInvalidResourceHandle)[0], 0.0)
     return (cudaError_t.cudaSuccess, (_events[int(end)] - _events[int(start)]) * 1000.0)
 
 
-def cudaEventDestroy(event: int) -> Tuple[cudaError_t]:  # noqa: N802
+def cudaEventDestroy(event: int) -> tuple[cudaError_t]:
     if _events.pop(int(event), None) is None:
         return _fail(cudaError_t.cudaErrorInvalidResourceHandle)
     return (cudaError_t.cudaSuccess,)
