@@ -134,7 +134,7 @@ def test_serialize_check_runs_on_the_double(tmp_path: Path, version: str, releas
     assert got[cell]["status"] == "pass", got[cell]
     from matrix.suite import planfile
 
-    plan = planfile.inspect_file(tmp_path / release / "retinaface-fp32-onnx.plan")
+    plan = planfile.inspect_file(str(tmp_path / release / "retinaface-fp32-onnx.plan"))
     assert plan.version_string is not None and plan.version_string.startswith(version)
 
 

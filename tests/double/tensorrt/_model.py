@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined,has-type"
+# (model classes are copied into the types __init__._make_class builds, which give them their state)
 """What the TensorRT double does, rule by rule, each from a cited source. NOT TensorRT's behaviour.
 
 Sources cited below: NVIDIA's Python API documentation (docs.nvidia.com/deeplearning/tensorrt/, "Python
@@ -259,7 +261,8 @@ class ParserErrorModel:
 
 class OnnxParserModel:
     def __init__(self, network: Any, logger: Any) -> None:
-        self._network, self._logger, self._errors = network, logger, []
+        self._network, self._logger = network, logger
+        self._errors: list[Any] = []
 
     def parse(self, model: Any, path: Any = None) -> bool:
         """Parses with the `onnx` package; errors go to num_errors/get_error (OnnxParser docs)."""
@@ -289,7 +292,7 @@ class OnnxParserModel:
 class IHostMemoryModel:
     @property
     def nbytes(self) -> int:
-        return len(self)
+        return len(bytes(self))  # type: ignore[call-overload]
 
     @property
     def dtype(self) -> Any:
