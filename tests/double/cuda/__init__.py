@@ -1,0 +1,1 @@
+"""The CUDA double (tests only): `cuda.bindings.runtime` shaped, backed by host memory. Not CUDA."""

@@ -1,0 +1,1 @@
+"""cuda-python's `cuda.bindings` layout, so matrix/suite/cuda.py takes its cuda-python path."""
