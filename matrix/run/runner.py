@@ -64,6 +64,9 @@ class RunOptions:
     memory: str | None = None
     # release -> TRT_MATRIX_FAULT for its first phase-1 container (harness self-tests: crash:N / hang:N)
     fault: dict[str, str] = dataclasses.field(default_factory=dict)
+    # release -> the variables that put the TensorRT double in place of TensorRT (--self-test; see
+    # matrix/run/selftest.py): merged into every suite process's environment, container or local
+    self_test: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def tier(self) -> int:
@@ -198,6 +201,8 @@ class Runner:
             str(self.o.artifacts_dir),
         )
         env = dict(os.environ, PYTHONPATH=str(repo.root()), TRT_MATRIX_WHERE="host" if phase == 0 else "local")
+        if phase:
+            env.update(self.o.self_test.get(release, {}))
         with subprocess.Popen(
             [sys.executable, *args], cwd=repo.root(), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         ) as proc:
@@ -256,6 +261,7 @@ class Runner:
         }
         if phase == 2:
             env["TRT_MATRIX_ARTIFACTS_READONLY"] = "1"
+        env.update(self.o.self_test.get(release, {}))
         if attempt == 0 and phase == 1 and release in self.o.fault:
             env["TRT_MATRIX_FAULT"] = self.o.fault[release]
         command = ("python3", *self.pytest_args(release, phase, IN_IMAGE_REPO, "/results", "/artifacts"))
