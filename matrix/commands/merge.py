@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     records = results.load(args.results)
     if not records:
         raise UserError(f"no result records in {', '.join(map(str, args.results))}")
+    from matrix.run import selftest
+
+    selftest.refuse_mixed(records, "trt-matrix merge")
     merged = results.merge(records)
     kept = list(merged.results)
     for conflict in merged.conflicts:

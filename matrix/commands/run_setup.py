@@ -195,7 +195,9 @@ def _self_test_env(
 def check_self_test(args: argparse.Namespace) -> None:
     """--inject needs --self-test, and names scenarios of tests/double/selftest.toml (before any build)."""
     if args.inject and not args.self_test:
-        raise UserError("--inject turns on faults of the TensorRT double: add --self-test (it runs on real TensorRT otherwise)")
+        raise UserError(
+            "--inject turns on faults of the TensorRT double: add --self-test (it runs on real TensorRT otherwise)"
+        )
     if args.self_test:
         from matrix.run import selftest
 
@@ -251,6 +253,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
         memory=args.memory,
         fault=_faults(args, releases),
         self_test=self_test,
+        double={r.id: r.tensorrt for r in chosen.releases} if args.self_test else {},
     )
     report_dir = None if args.no_report else (args.report / run_id)
     return Setup(options=options, client=client, report_dir=report_dir)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from matrix import repo
 from matrix.errors import UserError
-from matrix.run import containers
+from matrix.run import containers, selftest
 from matrix.run.progress import PlainProgress, Tail
 from matrix.suite import cells as cellmod
 from matrix.suite import resultfile
@@ -67,6 +67,7 @@ class RunOptions:
     # release -> the variables that put the TensorRT double in place of TensorRT (--self-test; see
     # matrix/run/selftest.py): merged into every suite process's environment, container or local
     self_test: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    double: dict[str, str] = dataclasses.field(default_factory=dict)  # release -> the double's version
 
     @property
     def tier(self) -> int:
@@ -140,7 +141,7 @@ class Runner:
             reason=reason,
             signal=signal,
             log=tuple(LogLine("stderr", line[:500]) for line in logs[-20:]),
-            bom=self.o.boms.get(release, {}),
+            bom=self._bom(release, phase),
             where=f"runner ({self.o.mode})",
             started_at=_now(),
             finished_at=_now(),
@@ -148,6 +149,14 @@ class Runner:
         resultfile.ResultWriter(self.file_for(release, phase)).write(result)
         if show:
             self.progress.cell(result)
+
+    def _bom(self, release: str, phase: int) -> dict[str, Any]:
+        """The image's BOM; with the double, its marker too (a record the runner writes for a cell of a
+        self-test is as much the double's as the suite's own records)."""
+        bom = dict(self.o.boms.get(release, {}))
+        if phase and release in self.o.double:
+            bom[selftest.MARKER] = self.o.double[release]
+        return bom
 
     # --- phases --------------------------------------------------------------------------------
     def pytest_args(self, release: str, phase: int, repo: str, results: str, artifacts: str) -> list[str]:

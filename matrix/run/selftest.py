@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
-import tomllib
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,11 @@ from typing import Any
 from matrix import repo
 from matrix.errors import UserError
 from matrix.suite.schema import CellResult
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 MARKER = "tensorrt_double"  # the BOM key every record made with the double carries (its version)
 BANNER = "self-test of the harness, not TensorRT"
@@ -45,13 +50,14 @@ def double_versions(records: Iterable[CellResult]) -> tuple[str, ...]:
 
 
 def refuse_mixed(records: Sequence[CellResult], what: str) -> None:
-    """A UserError when `records` mix the double's records with real TensorRT's (never one report)."""
-    double = sum(1 for r in records if is_double(r))
-    if double and double < len(records):
+    """A UserError when `records` mix the double's records with real TensorRT's (never one report).
+    Phase-0 records (host cells, no TensorRT at all) belong to either kind of run."""
+    tensorrt = [r for r in records if r.phase > 0]
+    double = sum(1 for r in tensorrt if is_double(r))
+    if double and double < len(tensorrt):
         raise UserError(
-            f"{what} refuses to mix {double} record(s) of the TensorRT double (a self-test of the harness, "
-            f"not TensorRT) with {len(records) - double} real record(s): give it the self-test run or the real "
-            "run, not both"
+            f"{what} refuses to mix {double} record(s) made with the TensorRT double (a self-test of the harness, "
+            f"not TensorRT) with {len(tensorrt) - double} record(s) of real TensorRT: give it one kind of run"
         )
 
 
@@ -227,7 +233,7 @@ def parse(data: Mapping[str, Any], where: str = "selftest.toml") -> SelfTest:
         raise UserError(f"{where}: [activation] is missing")
     env = act.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise UserError(f"{where}: [activation.env]: expected NAME = \"value\" lines")
+        raise UserError(f'{where}: [activation.env]: expected NAME = "value" lines')
     raw = data.get("scenario", [])
     if not isinstance(raw, list) or not raw:
         raise UserError(f"{where}: no [[scenario]] tables")
