@@ -45,9 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
     selftest.refuse_mixed(records, "trt-matrix merge")
     if args.real_only and selftest.double_versions(records):
+        versions = ", ".join(selftest.double_versions(records))
         raise UserError(
-            f"trt-matrix merge --real-only: the inputs are records of the TensorRT double "
-            f"{', '.join(selftest.double_versions(records))} (a self-test of the harness, not TensorRT): never published"
+            f"trt-matrix merge --real-only: the inputs are records of the TensorRT double {versions} "
+            "(a self-test of the harness, not TensorRT): never published"
         )
     merged = results.merge(records)
     kept = list(merged.results)

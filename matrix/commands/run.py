@@ -128,6 +128,13 @@ def register(sub: Any) -> None:
         help="with --self-test: turn on one documented failure of the double (repeatable; --list-scenarios)",
     )
     double.add_argument(
+        "--double",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --self-test: the double's folder from another checkout (default: tests/double of this one)",
+    )
+    double.add_argument(
         "--list-scenarios",
         action="store_true",
         help="print the self-test scenarios with the seed failure and citation of each, and exit",

@@ -181,13 +181,19 @@ def _self_test_env(
     for release in chosen.releases:
         faults = [f for s in scenarios if release.id in s.releases(ids) for f in s.faults]
         if mode == "docker":
-            root = runmod.IN_IMAGE_REPO
+            root, double = runmod.IN_IMAGE_REPO, ""
             path = _image_env(client, refs[release.id], "PATH") or DEFAULT_PATH
             pythonpath = _image_env(client, refs[release.id], "PYTHONPATH")
         else:
             root, path, pythonpath = str(repo.root()), os.environ.get("PATH", DEFAULT_PATH), str(repo.root())
+            double = str(args.double.resolve()) if args.double else ""
         out[release.id] = data.environment(
-            tensorrt=release.tensorrt, repo_root=root, base_path=path, base_pythonpath=pythonpath, faults=faults
+            tensorrt=release.tensorrt,
+            repo_root=root,
+            base_path=path,
+            base_pythonpath=pythonpath,
+            faults=faults,
+            double_dir=double,
         )
     return out
 
@@ -198,6 +204,8 @@ def check_self_test(args: argparse.Namespace) -> None:
         raise UserError(
             "--inject turns on faults of the TensorRT double: add --self-test (it runs on real TensorRT otherwise)"
         )
+    if args.double and not (args.self_test and (args.double / "tensorrt").is_dir()):
+        raise UserError(f"--double {args.double}: needs --self-test and a folder holding the double's tensorrt/")
     if args.self_test:
         from matrix.run import selftest
 
@@ -254,6 +262,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
         fault=_faults(args, releases),
         self_test=self_test,
         double={r.id: r.tensorrt for r in chosen.releases} if args.self_test else {},
+        double_dir=args.double.resolve() if args.self_test and args.double else None,
     )
     report_dir = None if args.no_report else (args.report / run_id)
     return Setup(options=options, client=client, report_dir=report_dir)

@@ -68,6 +68,7 @@ class RunOptions:
     # matrix/run/selftest.py): merged into every suite process's environment, container or local
     self_test: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     double: dict[str, str] = dataclasses.field(default_factory=dict)  # release -> the double's version
+    double_dir: Path | None = None  # a double from another checkout, mounted over tests/double (--double)
 
     @property
     def tier(self) -> int:
@@ -247,6 +248,9 @@ class Runner:
             containers.Mount(source=str(repo.root()), target=IN_IMAGE_REPO, read_only=True),
             containers.Mount(source=str(out), target="/results", read_only=False),
         ]
+        if self.o.double_dir is not None and self.o.double:
+            target = f"{IN_IMAGE_REPO}/tests/double"
+            mounts.append(containers.Mount(source=str(self.o.double_dir), target=target, read_only=True))
         models_dir = self.o.artifacts_dir / "models"
         if models_dir.is_dir():
             mounts.append(containers.Mount(source=str(models_dir), target="/artifacts/models", read_only=True))

@@ -144,9 +144,11 @@ class SelfTest:
         base_path: str,
         base_pythonpath: str,
         faults: Sequence[str] = (),
+        double_dir: str = "",
     ) -> dict[str, str]:
         """The variables a suite process needs to run on the double of TensorRT `tensorrt`."""
-        values = {"repo": repo_root, "tensorrt": tensorrt, "faults": ",".join(faults)}
+        double = double_dir or f"{repo_root}/tests/double"
+        values = {"repo": repo_root, "double": double, "tensorrt": tensorrt, "faults": ",".join(faults)}
 
         def fill(text: str) -> str:
             return text.format_map(values)
