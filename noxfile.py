@@ -88,6 +88,22 @@ def matrix(session: nox.Session) -> None:
 
 
 @nox.session
+def selftest(session: nox.Session) -> None:
+    """The harness end to end on the TensorRT double (no GPU): `trt-matrix run --self-test`; -- passes
+    arguments on (default: trt86, trt10 and trt11 on the local test base)."""
+    session.install("-e", ".", "pip")
+    args = session.posargs or [
+        "--only",
+        "trt86,trt10,trt11",
+        "--base-image",
+        "trt-matrix/test-base:bookworm",
+        "--ca-bundle",
+        "/etc/ssl/certs/ca-certificates.crt",
+    ]
+    session.run("trt-matrix", "run", "--self-test", *args)
+
+
+@nox.session
 def report(session: nox.Session) -> None:
     """Render the report of the latest run (or of the results folders given after --)."""
     session.install("-e", ".")

@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         if not records:
             raise UserError(f"{path}: no result records found (expected *.jsonl files or a results.json)")
         sides.append(records)
+    from matrix.run import selftest
+
+    selftest.refuse_mixed([*sides[0], *sides[1]], "trt-matrix diff")
     if not args.no_expectations:
         entries = expectations.load(args.expectations)
         sides = [apply_all(records, entries) for records in sides]

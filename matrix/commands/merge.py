@@ -24,6 +24,11 @@ def register(sub: Any) -> None:
         default=None,
         help="resolve conflicts by the record's finish time (each is still reported)",
     )
+    p.add_argument(
+        "--real-only",
+        action="store_true",
+        help="refuse records made with the TensorRT double (a publication of results: self-tests are never one)",
+    )
     p.set_defaults(func=run)
 
 
@@ -36,6 +41,15 @@ def run(args: argparse.Namespace) -> int:
     records = results.load(args.results)
     if not records:
         raise UserError(f"no result records in {', '.join(map(str, args.results))}")
+    from matrix.run import selftest
+
+    selftest.refuse_mixed(records, "trt-matrix merge")
+    if args.real_only and selftest.double_versions(records):
+        versions = ", ".join(selftest.double_versions(records))
+        raise UserError(
+            f"trt-matrix merge --real-only: the inputs are records of the TensorRT double {versions} "
+            "(a self-test of the harness, not TensorRT): never published"
+        )
     merged = results.merge(records)
     kept = list(merged.results)
     for conflict in merged.conflicts:

@@ -111,6 +111,9 @@ def render(
             f"no result records in {', '.join(map(str, results))}: run 'trt-matrix run' first, "
             "or name the folder it wrote"
         )
+    from matrix.run import selftest
+
+    selftest.refuse_mixed(records, "trt-matrix report")
     if no_expectations:
         note = "as recorded (--no-expectations)"
     else:

@@ -21,6 +21,10 @@ examples:
   trt-matrix run --only trt86,trt10 -k int8      # a subset
   trt-matrix run --docker --base-image trt-matrix/test-base:bookworm --skip-tensorrt -k exchange
                                                  # the container harness on a machine without GPUs
+  trt-matrix run --self-test --only trt86,trt10,trt11 --base-image trt-matrix/test-base:bookworm
+                                                 # the whole matrix on the TensorRT double (no GPU)
+  trt-matrix run --self-test --inject scrfd-v3-zeros --only trt10   # one documented failure, as a user sees it
+  trt-matrix run --self-test --list-scenarios    # the scenarios, their seeds and citations
   trt-matrix run --resume                        # finish the latest run without redoing its cells
   trt-matrix run --shard 1/2 --phase 1           # this machine's half of phase 1
 """
@@ -109,6 +113,32 @@ def register(sub: Any) -> None:
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
     build = p.add_argument_group("images (docker mode)")
     images.add_build_options(build)
+    double = p.add_argument_group("self-test (the TensorRT double, no GPU: a test of the harness, never a result)")
+    double.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run phases 1 and 2 on the TensorRT double of each release (tests/double) in images built without "
+        "TensorRT on any base, in Docker (or --local for one release); the report says it is a self-test",
+    )
+    double.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        metavar="SCENARIO",
+        help="with --self-test: turn on one documented failure of the double (repeatable; --list-scenarios)",
+    )
+    double.add_argument(
+        "--double",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --self-test: the double's folder from another checkout (default: tests/double of this one)",
+    )
+    double.add_argument(
+        "--list-scenarios",
+        action="store_true",
+        help="print the self-test scenarios with the seed failure and citation of each, and exit",
+    )
     p.add_argument(
         "--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N", help=argparse.SUPPRESS
     )  # harness self-tests: the container dies or hangs after N cells
@@ -119,6 +149,11 @@ def run(args: argparse.Namespace) -> int:
     from matrix.commands import run_setup
     from matrix.run import runner as runmod
 
+    if args.list_scenarios:
+        for line in scenario_lines():
+            print(line)
+        return 0
+    run_setup.check_self_test(args)
     chosen = selection.resolve(args)
     if not chosen.cells:
         raise_empty(chosen)
@@ -146,7 +181,40 @@ def run(args: argparse.Namespace) -> int:
     lines = run_setup.finish(args, setup, summary)
     for line in lines:
         print(line)
-    return 1 if summary.broken or summary.recorded < summary.planned else 0
+    return 1 if _broken(summary) or summary.recorded < summary.planned else 0
+
+
+def _broken(summary: Any) -> int:
+    """Cells that failed, crashed or timed out where no cited expectation says they do (as the report
+    counts them): an expected refusal off the diagonal is not a broken run."""
+    if not summary.broken:
+        return 0
+    from matrix.report import expectations
+    from matrix.run.results import load
+    from matrix.suite.expect import apply_all
+    from matrix.suite.schema import BROKEN
+
+    records = apply_all(load([summary.results_dir]), expectations.load(None))
+    return sum(1 for r in records if r.status in BROKEN or r.status == "infra_error")
+
+
+def scenario_lines() -> list[str]:
+    """What --list-scenarios prints: each scenario, its seed, its citation and the cells it breaks."""
+    from matrix.run import selftest
+
+    lines = []
+    for s in selftest.load().scenarios:
+        cells = "; ".join(
+            f"{'|'.join(c.check)}:{'|'.join(c.model)}:{'|'.join(c.variant)} on {','.join(c.release)} -> {c.status}"
+            for c in s.cells
+        )
+        lines += [
+            s.name,
+            f"  seed:     {s.seed}",
+            f"  citation: {s.citation or 'none (a harness scenario)'}",
+            f"  cells:    {cells}",
+        ]
+    return lines
 
 
 def _terminate(signum: int, frame: Any) -> None:

@@ -30,7 +30,30 @@ class Setup:
     report_dir: Path | None
 
 
+def _self_test_mode(args: argparse.Namespace, chosen: Selection) -> tuple[runmod.Mode, str, Any, gpumod.GpuReport]:
+    """--self-test: the double stands in for TensorRT and CUDA, so no GPU is looked for or handed out."""
+    none = gpumod.GpuReport(gpus=(), reason="the self-test needs no GPU")
+    if args.mode == "host":
+        raise UserError("--self-test runs phases 1 and 2 on the TensorRT double: drop --host-only")
+    if args.mode == "local":
+        if len(chosen.releases) != 1:
+            raise UserError("--local --self-test runs one release's double in this Python: name it with --only ID")
+        return "local", "self-test: the TensorRT double in this Python (--local), not TensorRT", None, none
+    from matrix import docker_env
+
+    try:
+        client = docker_env.connect()
+    except UserError as exc:
+        raise UserError(
+            f"--self-test runs the images in Docker, which is not usable ({exc}); "
+            "or run one release in this Python with --local --self-test --only ID"
+        ) from None
+    return "docker", "self-test: the TensorRT double in Docker, not TensorRT", client, none
+
+
 def _mode(args: argparse.Namespace, chosen: Selection) -> tuple[runmod.Mode, str, Any, gpumod.GpuReport]:
+    if args.self_test:
+        return _self_test_mode(args, chosen)
     report = gpumod.discover()
     gpu_text = (f"{report.count} GPU(s): " + ", ".join(g.name for g in report.gpus)) if report.count else report.reason
     if args.mode == "host":
@@ -111,6 +134,8 @@ def _images(
     from matrix.suite import bom
 
     options = build_options(args)
+    if args.self_test:  # the double replaces TensorRT: images without it, on any base
+        options = dataclasses.replace(options, skip_tensorrt=True)
     refs: dict[str, str] = {}
     boms: dict[str, dict[str, Any]] = {}
     needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]
@@ -131,10 +156,70 @@ def _images(
     return refs, boms
 
 
+def _image_env(client: Any, image: str, name: str) -> str:
+    """A variable of the image's own environment ('' when it sets none)."""
+    for entry in client.images.get(image).attrs.get("Config", {}).get("Env") or []:
+        key, _, value = str(entry).partition("=")
+        if key == name:
+            return value
+    return ""
+
+
+def _self_test_env(
+    args: argparse.Namespace, chosen: Selection, mode: runmod.Mode, client: Any, refs: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """release -> the double's activation (tests/double/selftest.toml), with the --inject faults."""
+    import os
+
+    from matrix import repo
+    from matrix.run import selftest
+
+    data = selftest.load()
+    scenarios = data.select(args.inject)
+    ids = [r.id for r in chosen.releases]
+    out: dict[str, dict[str, str]] = {}
+    for release in chosen.releases:
+        faults = [f for s in scenarios if release.id in s.releases(ids) for f in s.faults]
+        if mode == "docker":
+            root, double = runmod.IN_IMAGE_REPO, ""
+            path = _image_env(client, refs[release.id], "PATH") or DEFAULT_PATH
+            pythonpath = _image_env(client, refs[release.id], "PYTHONPATH")
+        else:
+            root, path, pythonpath = str(repo.root()), os.environ.get("PATH", DEFAULT_PATH), str(repo.root())
+            double = str(args.double.resolve()) if args.double else ""
+        out[release.id] = data.environment(
+            tensorrt=release.tensorrt,
+            repo_root=root,
+            base_path=path,
+            base_pythonpath=pythonpath,
+            faults=faults,
+            double_dir=double,
+        )
+    return out
+
+
+def check_self_test(args: argparse.Namespace) -> None:
+    """--inject needs --self-test, and names scenarios of tests/double/selftest.toml (before any build)."""
+    if args.inject and not args.self_test:
+        raise UserError(
+            "--inject turns on faults of the TensorRT double: add --self-test (it runs on real TensorRT otherwise)"
+        )
+    if args.double and not (args.self_test and (args.double / "tensorrt").is_dir()):
+        raise UserError(f"--double {args.double}: needs --self-test and a folder holding the double's tensorrt/")
+    if args.self_test:
+        from matrix.run import selftest
+
+        selftest.load().select(args.inject)
+
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
     from matrix import repo
 
     repo.root()  # before any work: the suite runs from the checkout
+    check_self_test(args)
     mode, reason, client, report = _mode(args, chosen)
     run_id = _run_id(args)
     results_dir = (args.results / run_id).resolve()
@@ -146,6 +231,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
     boms: dict[str, dict[str, Any]] = {}
     if mode == "docker":
         refs, boms = _images(args, chosen, client)
+    self_test = _self_test_env(args, chosen, mode, client, refs) if args.self_test else {}
     will_run = [c for c in chosen.cells if c.phase == 0 or mode != "host"]
     models = {c.model for c in will_run if c.model != cellmod.NO_MODEL}
     if models:
@@ -174,6 +260,9 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
         api_releases=chosen.api_releases,
         memory=args.memory,
         fault=_faults(args, releases),
+        self_test=self_test,
+        double={r.id: r.tensorrt for r in chosen.releases} if args.self_test else {},
+        double_dir=args.double.resolve() if args.self_test and args.double else None,
     )
     report_dir = None if args.no_report else (args.report / run_id)
     return Setup(options=options, client=client, report_dir=report_dir)

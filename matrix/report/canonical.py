@@ -62,7 +62,9 @@ def summary(report: Report) -> dict[str, Any]:
 
 
 def document(report: Report) -> dict[str, Any]:
+    head = {"self_test": report.banner, "tensorrt_double": list(report.self_test)} if report.banner else {}
     return {
+        **head,
         "schema": RESULTS_SCHEMA,
         "generated_by": "trt-matrix report",
         "generated_at": report.generated_at,

@@ -50,7 +50,14 @@ def _counts(counts: Mapping[str, int]) -> str:
 
 
 def _header(report: Report) -> list[str]:
-    out = ["# TensorRT compatibility matrix", ""]
+    out = []
+    if report.banner:
+        out += [
+            "> [!CAUTION]",
+            f"> **{md(report.banner)}.** A test of trt-matrix itself: nothing here is a TensorRT result.",
+            "",
+        ]
+    out += ["# TensorRT compatibility matrix", ""]
     if report.xpasses:
         out += [
             "> [!CAUTION]",
@@ -125,7 +132,7 @@ def _table(report: Report) -> list[str]:
     return out
 
 
-def _problem(x: CellResult, detailed: bool) -> list[str]:
+def _problem(x: CellResult, detailed: bool, report: Report | None = None) -> list[str]:
     head = f"- {sym(x.status)} **{STYLES[x.status].label}** `{x.cell_id}`"
     if x.reason:
         head += f": {md(x.reason)}"
@@ -137,6 +144,15 @@ def _problem(x: CellResult, detailed: bool) -> list[str]:
         url = safe_url(x.expectation.get("citation"))
         cite = f"[citation]({url})" if url else md(x.expectation.get("citation", ""))
         out.append(f"  expectation `{md(x.expectation.get('id', '?'))}` {cite}")
+        if x.expectation.get("fix"):
+            out.append(f"  fix: {md(x.expectation['fix'])}")
+    scenario = report.scenarios.get(x.cell_id) if report is not None else None
+    if scenario is not None:
+        url = safe_url(scenario.citation)
+        known = f"`{md(scenario.expectation)}`" if scenario.expectation else md(scenario.seed)
+        out.append(f"  self-test scenario `{md(scenario.name)}`: {md(scenario.seed)}")
+        out.append(f"  known issue: {known}" + (f" [citation]({url})" if url else ""))
+        out.append(f"  fix: {md(scenario.fix)}")
     if x.signal:
         out.append(f"  signal {md(x.signal)}")
     if x.measurements:
@@ -158,12 +174,22 @@ def _xfails(report: Report) -> list[str]:
     out = [
         f"## Expected failures ({len(report.xfails)})",
         "",
-        "| expectation | cells | citation | e.g. |",
-        "|---|---|---|---|",
+        "| expectation | cells | citation | fix | e.g. | its log line |",
+        "|---|---|---|---|---|---|",
     ]
     for ident, group in groups.items():
-        url = safe_url((group[0].expectation or {}).get("citation"))
-        out.append(f"| `{md(ident)}` | {len(group)} | {f'[link]({url})' if url else '?'} | `{group[0].cell_id}` |")
+        e = group[0].expectation or {}
+        url = safe_url(e.get("citation"))
+        line = md(key_line(group[0])[:200]) or "·"
+        out.append(
+            f"| `{md(ident)}` | {len(group)} | {f'[link]({url})' if url else '?'} | {md(e.get('fix', '')) or '·'} "
+            f"| `{group[0].cell_id}` | {line} |"
+        )
+    explained = [x for x in report.xfails if x.cell_id in report.scenarios]
+    if explained:  # a self-test: each expected failure an injected scenario predicts, in full
+        out += ["", f"### Self-test scenarios among them ({len(explained)})", ""]
+        for x in explained[:MAX_DETAILED]:
+            out += _problem(x, detailed=True, report=report)
     return [*out, ""]
 
 
@@ -214,7 +240,7 @@ def render(report: Report, image_base: str = "", images: Iterable[str] = ()) -> 
     if not problems:
         out += ["None.", ""]
     for i, x in enumerate(problems[:MAX_LISTED]):
-        out += _problem(x, detailed=i < MAX_DETAILED)
+        out += _problem(x, detailed=i < MAX_DETAILED, report=report)
     if len(problems) > MAX_LISTED:
         out.append(f"- … and {len(problems) - MAX_LISTED} more: see index.html or results.json")
     out.append("")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from matrix.catalogue import Catalogue
 from matrix.report.apidiff import ApiChanges
 from matrix.report.style import LOUDNESS, PROBLEMS, worst
+from matrix.run import selftest
 from matrix.run.results import Conflict, merge
 from matrix.suite import cells
 from matrix.suite.schema import STATUSES, CellResult
@@ -125,6 +126,17 @@ class Report:
     weights: tuple[tuple[str, str], ...]
     conflicts: tuple[Conflict, ...]
     api_changes: ApiChanges | None
+    # the TensorRT double's versions when these are self-test records (every page says so), else ()
+    self_test: tuple[str, ...] = ()
+    # cell id -> the self-test scenario that predicts its failure (seed, known issue, citation, fix)
+    scenarios: Mapping[str, selftest.Scenario] = dataclasses.field(default_factory=dict)
+
+    @property
+    def banner(self) -> str:
+        """'' for real records; otherwise the line every page and file of the report starts with."""
+        if not self.self_test:
+            return ""
+        return f"{selftest.BANNER}: these records were made with the TensorRT double " + ", ".join(self.self_test)
 
     @property
     def synthetic_models(self) -> tuple[str, ...]:
@@ -318,7 +330,23 @@ def build(
         weights=tuple(weights),
         conflicts=conflicts,
         api_changes=api_changes,
+        self_test=selftest.double_versions(kept),
+        scenarios=_scenarios(kept),
     )
+
+
+def _scenarios(kept: Sequence[CellResult]) -> dict[str, selftest.Scenario]:
+    """For self-test records: which scenario of tests/double/selftest.toml explains each failing cell."""
+    double = [r for r in kept if selftest.is_double(r) and r.status in (*PROBLEMS, "xfail")]
+    if not double:
+        return {}
+    scenarios = selftest.load().scenarios
+    out = {}
+    for r in double:
+        found = next((s for s in scenarios if s.explains(r)), None)
+        if found is not None:
+            out[r.cell_id] = found
+    return out
 
 
 def _group(records: Sequence[CellResult]) -> dict[tuple[str, str], list[CellResult]]:

@@ -70,7 +70,7 @@ def _panel(grid: Grid, x0: float, y0: float) -> tuple[list[str], float, float]:
     return out, width, height
 
 
-def render(check: str, grids: Sequence[Grid]) -> str:
+def render(check: str, grids: Sequence[Grid], banner: str = "") -> str:
     rows: dict[str, list[Grid]] = {}
     for grid in grids:
         if grid.check == check:
@@ -101,9 +101,16 @@ def render(check: str, grids: Sequence[Grid]) -> str:
         lx += 28 + 7 * len(label)
     width = max(width, lx)
     height = y + 28
+    top = ""
+    if banner:  # a self-test's grid says so above everything else, in the picture and in its title
+        width = max(width, 12 + 7 * len(banner))
+        top = _text(8, 16, banner.upper(), 12, weight="bold", fill="#7c2d12")
+        body = ['<g transform="translate(0,24)">', *body, "</g>"]
+        height += 24
+    title = (f"{banner}: " if banner else "") + f"{check} producer × consumer grid (trt-matrix report)"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family={quoteattr(FONT)} role="img">'
-        f"<title>{escape(check)} producer × consumer grid (trt-matrix report)</title>"
-        f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(body) + "</svg>\n"
+        f"<title>{escape(title)}</title>"
+        f'<rect width="100%" height="100%" fill="#ffffff"/>' + top + "".join(body) + "</svg>\n"
     )

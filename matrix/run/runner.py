@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from matrix import repo
 from matrix.errors import UserError
-from matrix.run import containers
+from matrix.run import containers, selftest
 from matrix.run.progress import PlainProgress, Tail
 from matrix.suite import cells as cellmod
 from matrix.suite import resultfile
@@ -64,6 +64,11 @@ class RunOptions:
     memory: str | None = None
     # release -> TRT_MATRIX_FAULT for its first phase-1 container (harness self-tests: crash:N / hang:N)
     fault: dict[str, str] = dataclasses.field(default_factory=dict)
+    # release -> the variables that put the TensorRT double in place of TensorRT (--self-test; see
+    # matrix/run/selftest.py): merged into every suite process's environment, container or local
+    self_test: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    double: dict[str, str] = dataclasses.field(default_factory=dict)  # release -> the double's version
+    double_dir: Path | None = None  # a double from another checkout, mounted over tests/double (--double)
 
     @property
     def tier(self) -> int:
@@ -137,7 +142,7 @@ class Runner:
             reason=reason,
             signal=signal,
             log=tuple(LogLine("stderr", line[:500]) for line in logs[-20:]),
-            bom=self.o.boms.get(release, {}),
+            bom=self._bom(release, phase),
             where=f"runner ({self.o.mode})",
             started_at=_now(),
             finished_at=_now(),
@@ -145,6 +150,14 @@ class Runner:
         resultfile.ResultWriter(self.file_for(release, phase)).write(result)
         if show:
             self.progress.cell(result)
+
+    def _bom(self, release: str, phase: int) -> dict[str, Any]:
+        """The image's BOM; with the double, its marker too (a record the runner writes for a cell of a
+        self-test is as much the double's as the suite's own records)."""
+        bom = dict(self.o.boms.get(release, {}))
+        if phase and release in self.o.double:
+            bom[selftest.MARKER] = self.o.double[release]
+        return bom
 
     # --- phases --------------------------------------------------------------------------------
     def pytest_args(self, release: str, phase: int, repo: str, results: str, artifacts: str) -> list[str]:
@@ -198,6 +211,8 @@ class Runner:
             str(self.o.artifacts_dir),
         )
         env = dict(os.environ, PYTHONPATH=str(repo.root()), TRT_MATRIX_WHERE="host" if phase == 0 else "local")
+        if phase:
+            env.update(self.o.self_test.get(release, {}))
         with subprocess.Popen(
             [sys.executable, *args], cwd=repo.root(), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         ) as proc:
@@ -233,6 +248,9 @@ class Runner:
             containers.Mount(source=str(repo.root()), target=IN_IMAGE_REPO, read_only=True),
             containers.Mount(source=str(out), target="/results", read_only=False),
         ]
+        if self.o.double_dir is not None and self.o.double:
+            target = f"{IN_IMAGE_REPO}/tests/double"
+            mounts.append(containers.Mount(source=str(self.o.double_dir), target=target, read_only=True))
         models_dir = self.o.artifacts_dir / "models"
         if models_dir.is_dir():
             mounts.append(containers.Mount(source=str(models_dir), target="/artifacts/models", read_only=True))
@@ -256,6 +274,7 @@ class Runner:
         }
         if phase == 2:
             env["TRT_MATRIX_ARTIFACTS_READONLY"] = "1"
+        env.update(self.o.self_test.get(release, {}))
         if attempt == 0 and phase == 1 and release in self.o.fault:
             env["TRT_MATRIX_FAULT"] = self.o.fault[release]
         command = ("python3", *self.pytest_args(release, phase, IN_IMAGE_REPO, "/results", "/artifacts"))

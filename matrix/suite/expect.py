@@ -4,7 +4,7 @@ Contract: `parse(data)` turns already-parsed `expectations.toml` data into `Expe
 raises `ExpectationError` naming the entry and field. `apply(result, expectations)` returns the
 record with the expectation applied: an expected failure becomes `xfail`, a selected cell that
 passed where a strict entry expected otherwise becomes `xpass`, an expected `na`/`skip` keeps its
-status and gains the citation. The record keeps `{id, citation, reason, observed}`.
+status and gains the citation. The record keeps `{id, citation, reason, observed}` and `fix` when the entry records one.
 Applying is idempotent (a record already carrying an expectation is first restored to what was
 observed). Runs inside the oldest images: Python 3.8, standard library only.
 """
@@ -26,7 +26,7 @@ FAILURES = ("fail", "crash", "timeout")  # an expected one becomes xfail
 NOT_RUN = ("na", "skip")  # an expected one keeps its status and gains the citation
 EXPECTABLE = FAILURES + NOT_RUN
 FIELDS = frozenset(
-    (*SELECTOR_FIELDS, "id", "pair", "status", "log", "reason", "citation", "also", "added", "strict", "note")
+    (*SELECTOR_FIELDS, "id", "pair", "status", "log", "reason", "citation", "also", "added", "strict", "note", "fix")
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _URL = re.compile(r"^https://[^\s<>\"']+$")
@@ -51,6 +51,7 @@ class Expectation:
     added: str
     strict: bool
     note: str = ""
+    fix: str = ""
 
     def globs(self, field: str) -> tuple[str, ...]:
         return dict(self.selector).get(field, ("*",))
@@ -76,7 +77,10 @@ class Expectation:
 
     def record(self, observed: str) -> dict[str, str]:
         """What a result keeps: the id, the citation, the reason and the status observed."""
-        return {"id": self.id, "citation": self.citation, "reason": self.reason, "observed": observed}
+        out = {"id": self.id, "citation": self.citation, "reason": self.reason, "observed": observed}
+        if self.fix:
+            out["fix"] = self.fix
+        return out
 
 
 def _fail(index: int, entry: Mapping[str, Any], field: str, problem: str) -> ExpectationError:
@@ -161,6 +165,7 @@ def _entry(index: int, entry: Any) -> Expectation:
         added=added,
         strict=strict,
         note=_text(index, entry, "note", required=False),
+        fix=_text(index, entry, "fix", required=False),
     )
 
 

@@ -41,7 +41,11 @@ def test_nightly_keeps_its_promises() -> None:
     assert re.search(r"workflow_dispatch:\n\s+inputs:\n\s+only:", source)
     assert "\npermissions: {}\n" in source and "\nconcurrency:\n" in source
     found = jobs(source)
-    assert list(found) == ["plan", "host", "produce", "crossload", "collect", "deploy"]
+    assert list(found) == ["plan", "host", "selftest", "produce", "crossload", "collect", "deploy"]
+    assert "trt-matrix run --self-test" in found["selftest"] and "--inject " in found["selftest"]
+    assert "needs: [plan, selftest]" in found["produce"]  # a broken harness stops before the GPU jobs
+    assert "name: selftest-report" in found["selftest"] and "name: results-" not in found["selftest"]
+    assert "trt-matrix merge downloaded/ --out merged/ --real-only" in found["collect"]
     for name, body in found.items():
         assert "\n    permissions:\n" in body, f"job {name} must state its own minimal permissions"
         assert "timeout-minutes:" in body
