@@ -121,18 +121,26 @@ def _same_thread(ctx: CheckContext, session: Session, path: str) -> Outcome:
 
 
 def _worker_thread(ctx: CheckContext, session: Session, path: str, push_context: bool) -> Outcome:
-    """The engine lives in an explicit context made in the main thread; a worker thread runs it."""
+    """The engine lives in an explicit context made in the main thread; a worker thread runs it.
+
+    Only TensorRT's enqueue and the stream synchronisation run in the thread: the harness's own copies
+    and memsets stay in the main thread, where the context is current, so a failure in the thread is
+    TensorRT's ("invalid resource handle", all-zero outputs), never the harness's cudaMemset. A thread
+    that outlives its join limit may still use the context, so the context is then left alive."""
     cell = ctx.cell
     cuda = session.cuda
     context_handle = cuda.ctx_create(session.device)  # current in this thread, like pycuda.autoinit
     trace.take("cuCtxCreate (explicit context, main thread)")
     runtime = engine = None
+    thread_alive = False
     try:
         runtime, engine, source = _engine(ctx, session)
         inputs, reference = read_reference(ctx, cell.model)
         run = Inference(session, engine)
         stream = cuda.stream_create()
         ok_v2, baseline = run.run("execute_v2", inputs, stream)
+        run.clear_outputs()
+        run.load_inputs(inputs)  # synchronous copies in the main thread, before the worker starts
         result: dict[str, Any] = {}
 
         def work() -> None:
@@ -143,7 +151,8 @@ def _worker_thread(ctx: CheckContext, session: Session, path: str, push_context:
                 else:
                     trace.take("no context pushed (worker thread)")
                 try:
-                    result["ok"], result["outputs"] = run.run(path, inputs, stream)
+                    result["ok"] = run.enqueue(path, stream)
+                    cuda.stream_synchronize(stream)
                 finally:
                     result["cuda_error"] = cuda.last_error()
                     if push_context:
@@ -151,11 +160,12 @@ def _worker_thread(ctx: CheckContext, session: Session, path: str, push_context:
             except Exception as exc:  # a CUDA call failing in the thread is the observation
                 result["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
 
-        thread = threading.Thread(target=work, name="trt-matrix-worker")
+        thread = threading.Thread(target=work, name="trt-matrix-worker", daemon=True)
         thread.start()
         thread.join(timeout=float(ctx.options.get("thread_timeout_s", 120)))
         if thread.is_alive():
-            raise Fail("the worker thread did not finish within its limit")
+            thread_alive = True
+            raise Fail("the worker thread did not finish within its limit (its CUDA context is left alive)")
         measurements: dict[str, Any] = {
             "weights": weights_label(ctx, cell.model),
             "engine": source,
@@ -168,12 +178,14 @@ def _worker_thread(ctx: CheckContext, session: Session, path: str, push_context:
             raise Fail("in the worker thread: {}".format(result["error"]), session.log_lines(), measurements)
         if result.get("cuda_error"):
             measurements["thread_cuda_error"] = result["cuda_error"]
+        cuda.stream_synchronize(stream)
+        outputs = run.read_outputs()  # synchronous copies, back in the main thread
         problems = _judge(
             session,
             cell.precision,
             cell.model,
             bool(result["ok"]),
-            result["outputs"],
+            outputs,
             reference,
             baseline if ok_v2 else None,
             measurements,
@@ -199,8 +211,9 @@ def _worker_thread(ctx: CheckContext, session: Session, path: str, push_context:
             measurements=measurements,
         )
     finally:
-        del engine, runtime
-        cuda.ctx_destroy(context_handle)
+        if not thread_alive:
+            del engine, runtime
+            cuda.ctx_destroy(context_handle)
 
 
 def run(ctx: CheckContext) -> Outcome:
