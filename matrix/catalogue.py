@@ -17,7 +17,7 @@ from typing import Any, Literal, cast, get_args
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from matrix.errors import UserError
+from matrix.errors import UserError, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -301,10 +301,4 @@ def parse(text: str, path: Path) -> Catalogue:
 def load(path: Path | None = None) -> Catalogue:
     """Load and validate the catalogue (the packaged one by default)."""
     path = path or DEFAULT_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such catalogue file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the catalogue: {exc.strerror}") from None
-    return parse(text, path)
+    return parse(read_text(path, "a versions.toml catalogue (like matrix/versions.toml)"), path)
