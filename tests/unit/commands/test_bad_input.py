@@ -47,7 +47,6 @@ COMMANDS: list[tuple[str, str, Argv]] = [
     ("merge", "trt86.p1.jsonl", lambda f, run, tmp: ["merge", str(run), str(f), "--out", str(tmp / "m")]),
     ("releases --catalogue", "versions.toml", lambda f, run, tmp: ["releases", "--catalogue", str(f)]),
     ("expectations lint", "exp.toml", lambda f, run, tmp: ["expectations", "lint", str(f)]),
-    ("inspect", "model.plan", lambda f, run, tmp: ["inspect", str(f)]),
     ("models detect image", "face.jpg", lambda f, run, tmp: ["models", "detect", "--model", "yolov5s", str(f)]),
     (
         "models detect --weights pth",
@@ -103,3 +102,15 @@ def test_bad_file_is_one_line_and_exit_2(
     assert len(lines) == 1, err
     assert lines[0].startswith("trt-matrix: error: "), err
     assert filename in lines[0] or "weights" in lines[0], err
+
+
+@pytest.mark.parametrize("content", list(CONTENTS), ids=list(CONTENTS))
+def test_inspect_names_what_a_non_plan_is(content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`inspect` exists to say what a file is: a file that is no plan is an answer ("not a TensorRT plan:
+    ..."), exit 0, like an LFS pointer; only an unreadable file is an error (tests/unit/commands/test_inspect.py)."""
+    bad = tmp_path / "model.plan"
+    bad.write_bytes(CONTENTS[content])
+    assert main(["inspect", str(bad)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "not a TensorRT plan" in captured.out.splitlines()[1]
