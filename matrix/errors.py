@@ -50,3 +50,8 @@ def decode_text(data: bytes, path: Path, what: str) -> str:
             f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); expected {what}: "
             "is it the right file, or was it damaged in transfer?"
         ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's message (packaging's parse errors draw a caret under the input)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

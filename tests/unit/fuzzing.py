@@ -10,6 +10,7 @@ in docs/bad-input.md), fewer on a developer's machine.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import math
 import os
@@ -94,6 +95,8 @@ def _toml_value(value: Any) -> str:
         return repr(value) if math.isfinite(value) else "nan"
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
