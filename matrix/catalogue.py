@@ -294,7 +294,9 @@ def parse(text: str, path: Path) -> Catalogue:
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
-            raise UserError(f"{path}: [suite]: field 'pip': {requirement!r} is not a requirement: {first_line(exc)}") from None
+            raise UserError(
+                f"{path}: [suite]: field 'pip': {requirement!r} is not a requirement: {first_line(exc)}"
+            ) from None
     return Catalogue(path=path, releases=releases, suite_pip=tuple(pip))
 
 

@@ -57,7 +57,7 @@ def result_files(dirs: Sequence[Path]) -> list[Path]:
 
 
 def warn_stderr(message: str) -> None:
-    print(f"trt-matrix: warning: {message}", file=sys.stderr)
+    sys.stderr.write(f"trt-matrix: warning: {message}\n")
 
 
 def read_file(path: Path, warn: Callable[[str], None] = warn_stderr) -> list[CellResult]:

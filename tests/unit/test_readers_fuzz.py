@@ -9,6 +9,7 @@ damaged by `tests.unit.fuzzing.mutated` at any level and written back, then read
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,10 @@ from matrix.report import apidiff, expectations, inputs
 from tests.unit.fuzzing import FUZZ, mutated, toml_text
 from tests.unit.report.sample_runs import three_release_run
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 RESULTS_JSON: dict[str, Any] = {
     "schema": inputs.RESULTS_SCHEMA,

@@ -94,7 +94,7 @@ def test_fuzzed_records_yield_records_or_the_documented_error(record: object, wh
     path = tmp_path / "f.jsonl"
     path.write_bytes(data)
     try:
-        cells, warnings = _read(path)
+        _cells, warnings = _read(path)
     except UserError as exc:
         message = str(exc)
         assert message.startswith(f"{path}:") and "\n" not in message
