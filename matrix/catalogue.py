@@ -17,7 +17,7 @@ from typing import Any, Literal, cast, get_args
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from matrix.errors import UserError
+from matrix.errors import UserError, first_line, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -218,7 +218,7 @@ def _release(path: Path, index: int, table: Any) -> Release:
         try:
             Requirement(tensorrt_pip)
         except InvalidRequirement as exc:
-            raise entry.fail("tensorrt_pip", f"not a pip requirement: {exc}") from None
+            raise entry.fail("tensorrt_pip", f"not a pip requirement: {first_line(exc)}") from None
     tensorrt_index = entry.text(
         "tensorrt_index", re.compile(r"^https?://\S+$"), required=False, example="https://pypi.nvidia.com"
     )
@@ -294,17 +294,13 @@ def parse(text: str, path: Path) -> Catalogue:
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
-            raise UserError(f"{path}: [suite]: field 'pip': {requirement!r} is not a requirement: {exc}") from None
+            raise UserError(
+                f"{path}: [suite]: field 'pip': {requirement!r} is not a requirement: {first_line(exc)}"
+            ) from None
     return Catalogue(path=path, releases=releases, suite_pip=tuple(pip))
 
 
 def load(path: Path | None = None) -> Catalogue:
     """Load and validate the catalogue (the packaged one by default)."""
     path = path or DEFAULT_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such catalogue file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the catalogue: {exc.strerror}") from None
-    return parse(text, path)
+    return parse(read_text(path, "a versions.toml catalogue (like matrix/versions.toml)"), path)

@@ -100,7 +100,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_weights(items: list[str], models: list[str]) -> dict[str, Path]:
+def parse_weights(items: list[str], models: list[str]) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for item in items:
         name, sep, file = item.partition("=")
@@ -127,7 +127,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise UserError("unknown model {!r}; the models are: {}".format(name, ", ".join(MODEL_NAMES)))
     if args.calib_count < 1:
         raise UserError("--calib-count must be at least 1")
-    weights = _parse_weights(args.weights, args.models)
+    weights = parse_weights(args.weights, args.models)
     photos = images.images_in(args.images) if args.images is not None else None
     evals = images.images_in(args.eval_images) if args.eval_images is not None else None
     total = len(args.models)

@@ -108,6 +108,17 @@ def _faults(args: argparse.Namespace, releases: tuple[str, ...]) -> dict[str, st
     return out
 
 
+def check_weights(items: list[str]) -> None:
+    """Each `--weights NAME=FILE` names a model and a weights file that loads: a bad one stops the run
+    before any image is built, with the loader's one line (not the export subprocess's two)."""
+    from matrix.commands.models import MODEL_NAMES, parse_weights
+    from matrix.models import registry
+    from matrix.models import weights as weightsmod
+
+    for name, path in parse_weights(items, list(MODEL_NAMES)).items():
+        weightsmod.load(registry.get(name), path)
+
+
 def _export_models(artifacts: Path, models: set[str], weights: list[str]) -> None:
     """Export what the cells need (once per run; models given real --weights are exported with them)."""
     real = {text.partition("=")[0] for text in weights}
@@ -220,6 +231,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
 
     repo.root()  # before any work: the suite runs from the checkout
     check_self_test(args)
+    check_weights(args.weights)
     mode, reason, client, report = _mode(args, chosen)
     run_id = _run_id(args)
     results_dir = (args.results / run_id).resolve()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matrix.errors import UserError
+from matrix.errors import UserError, read_text
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -75,10 +75,9 @@ def parse(data: Any, path: Path, order: Sequence[str]) -> ApiChanges:
 
 
 def load(path: Path, order: Sequence[str]) -> ApiChanges:
+    text = read_text(path, "an API-surface file (write one with 'trt-matrix api --json')")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such API-surface file (write one with 'trt-matrix api --json')") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
     return parse(data, path, order)

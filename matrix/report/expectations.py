@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix.catalogue import Catalogue
-from matrix.errors import UserError
+from matrix.errors import UserError, read_text
 from matrix.suite import cells
 from matrix.suite.expect import Expectation, ExpectationError, parse
 
@@ -31,12 +31,7 @@ DEFAULT_PATH = Path(__file__).resolve().parents[1] / "expectations.toml"
 def load(path: Path | None = None) -> tuple[Expectation, ...]:
     """Entries of an expectations file (the packaged one by default), validated."""
     path = path or DEFAULT_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such expectations file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the expectations file: {exc.strerror}") from None
+    text = read_text(path, "an expectations file (TOML, like matrix/expectations.toml)")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

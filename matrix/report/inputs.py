@@ -2,18 +2,19 @@
 
 Contract: `load(paths)` accepts folders of `*.jsonl` (what `trt-matrix run` writes), single
 `.jsonl` files and the canonical `results.json` a report writes (schema `RESULTS_SCHEMA`), validates
-every record against the cell schema and returns them in input order. Anything else is a
+every record against the cell schema and returns them in input order; a torn last line of a
+`.jsonl` file is a warning passed to `warn` (see `matrix.run.results`). Anything else is a
 `UserError` naming the path and what was expected. Nothing is re-run: reports come from JSON only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from matrix.errors import UserError
+from matrix.errors import UserError, read_text
 from matrix.run import results
 from matrix.suite.schema import CellResult
 
@@ -22,16 +23,15 @@ RESULTS_SCHEMA = "trt-matrix.results/1"
 
 def read_results_json(path: Path) -> tuple[list[CellResult], dict[str, Any]]:
     """Records and the summary object of a results.json written by `trt-matrix report`."""
+    text = read_text(path, "a report's results.json")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read it: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(
-            f"{path}: not JSON ({exc.msg} at line {exc.lineno}); expected a report's results.json"
+            f"{path}:{exc.lineno}: not JSON ({exc.msg} at column {exc.colno}); expected a report's results.json"
         ) from None
+    except RecursionError:
+        raise UserError(f"{path}: JSON nested too deeply; expected a report's results.json") from None
     if not isinstance(data, dict) or data.get("schema") != RESULTS_SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise UserError(
@@ -51,7 +51,7 @@ def read_results_json(path: Path) -> tuple[list[CellResult], dict[str, Any]]:
     return out, summary if isinstance(summary, dict) else {}
 
 
-def load(paths: Sequence[Path]) -> list[CellResult]:
+def load(paths: Sequence[Path], warn: Callable[[str], None] = results.warn_stderr) -> list[CellResult]:
     """All records below `paths` (folders, .jsonl files, results.json files)."""
     if not paths:
         raise UserError("no results given: name one or more results folders (or results.json files)")
@@ -63,7 +63,7 @@ def load(paths: Sequence[Path]) -> list[CellResult]:
             if path.is_dir() and not results.result_files([path]) and (path / "results.json").is_file():
                 out.extend(read_results_json(path / "results.json")[0])
             else:
-                out.extend(results.load([path]))
+                out.extend(results.load([path], warn))
         elif not path.exists():
             raise UserError(f"{path}: no such results folder or file")
         else:

@@ -261,7 +261,7 @@ def test_api_surface_adds_the_api_changes_section(tmp_path: Path) -> None:
         ),
         (
             ["report", "{tmp}/ok", "--out", "{tmp}/r", "--expectations", "{tmp}/nope.toml"],
-            "no such expectations",
+            "no such file; expected an expectations file",
         ),
     ],
 )

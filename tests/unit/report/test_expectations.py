@@ -44,7 +44,7 @@ def test_load_errors_name_the_file_and_field(tmp_path: Path) -> None:
         expectations.load(path)
     with pytest.raises(UserError, match="not valid TOML"):
         expectations.load(write(tmp_path, "schema = [\n"))
-    with pytest.raises(UserError, match="no such expectations file"):
+    with pytest.raises(UserError, match="no such file; expected an expectations file"):
         expectations.load(tmp_path / "absent.toml")
 
 
