@@ -219,14 +219,20 @@ class BuilderModel(_Owned):
                 "4: [network.cpp::validate::2789] Error Code 4: Internal Error (Network must have at least one output)",
             )
             return None
+        from tensorrt import _int8  # INT8: calibration and fake quantization (_int8.py)
+
+        engine_onnx, int8_info = _int8.prepare(self._logger, config, network._onnx, T["__trt_matrix_double__"])
+        if engine_onnx is None:
+            return None
         flags = sorted(f.name for f in config._flags)
         meta = {
+            **int8_info,
             "builder": T["__version__"],
             "flags": flags,
             "hardware_compatibility_level": getattr(config._hw, "name", None),
             "double": T["__trt_matrix_double__"],
         }
-        data = _plan.write(T["__trt_matrix_double__"], meta, network._onnx)
+        data = _plan.write(T["__trt_matrix_double__"], meta, engine_onnx)
         _log(self._logger, "INFO", f"[MemUsageChange] TensorRT double: serialized engine of {len(data)} bytes")
         return T["IHostMemory"](data)
 
@@ -597,3 +603,7 @@ MODELS = {
     "ICudaEngine": ICudaEngineModel,
     "IExecutionContext": IExecutionContextModel,
 }
+
+from tensorrt import _int8  # noqa: E402  (the INT8 models need this module's helpers)
+
+MODELS.update(_int8.MODELS)
