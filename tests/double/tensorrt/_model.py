@@ -280,6 +280,15 @@ class IBuilderConfigModel:
         self._pools[0] = int(value)
 
     @property
+    def profiling_verbosity(self) -> Any:
+        """IBuilderConfig.profiling_verbosity (docs: default LAYER_NAMES_ONLY)."""
+        return self.__dict__.get("_verbosity") or T["ProfilingVerbosity"].LAYER_NAMES_ONLY
+
+    @profiling_verbosity.setter
+    def profiling_verbosity(self, value: Any) -> None:
+        self._verbosity = value
+
+    @property
     def int8_calibrator(self) -> Any:
         return self._calibrator
 
