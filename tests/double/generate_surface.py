@@ -5,6 +5,12 @@ a bindings wheel, the names and kinds come from the project's own introspection 
 (matrix.offline.api_surface.introspect, over the stand-in library). 8.4 and 8.5 have no wheel: their
 surface is 8.6.1's, minus the names ../shared/research/tensorrt-api-surface.json records as absent in
 that release and plus those it records as present; every name of such a snapshot is listed as inferred.
+
+Method signatures live beside them in tensorrt/signatures/<release>.json: regenerate those with
+`python -m tests.double.generate_signatures` (tests/double/test_conformance.py compares the double with
+them). Releases outside the catalogue (10.3.0, 10.16.1.11, 11.0.0.114: conformance coverage) were written
+with `real(version)` and `_write`; regenerate one with
+`python -c "from tests.double import generate_surface as g; s = g.real('10.3.0'); g._write(s['tensorrt_version'], s)"`.
 """
 
 from __future__ import annotations

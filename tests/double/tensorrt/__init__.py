@@ -108,7 +108,8 @@ def _make_class(qual: str) -> type:
         if alias:  # Logger.WARNING and the like: aliases of the nested Severity enum
             ns[attr] = alias[0]
         elif model is not None and any(attr in vars(k) for k in model.__mro__[:-1]):
-            ns[attr] = next(vars(k)[attr] for k in model.__mro__[:-1] if attr in vars(k))
+            found = next(vars(k)[attr] for k in model.__mro__[:-1] if attr in vars(k))
+            ns[attr] = _model.for_release(found, _SNAPSHOT["release"])  # per-release signatures
         elif attr == "__del__":
             ns[attr] = _do_nothing_del  # pybind11 utils::doNothingDel (research note 'Builder.__del__')
         else:

@@ -11,7 +11,7 @@ matrix/offline/plan_facts.toml (PF). Parameter names and defaults are the real p
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -90,6 +90,51 @@ def nptype(trt_type: Any) -> Any:
 FUNCTIONS = {"nptype": nptype}
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class EnumDefault:
+    """A default that stands for an enum member (`min_severity: ... = <Severity.WARNING: 2>` in the real
+    pybind11 signature); resolved when called, once the release's enums exist."""
+
+    def __init__(self, enum: str, member: str) -> None:
+        self.enum, self.member = enum, member
+
+    def resolve(self) -> Any:
+        obj: Any = T
+        for part in self.enum.split("."):
+            obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+        return getattr(obj, self.member)
+
+    def __repr__(self) -> str:
+        return f"{self.enum.rsplit('.', 1)[-1]}.{self.member}"
+
+
+_WARNING = EnumDefault("ILogger.Severity", "WARNING")
+_STATIC = EnumDefault("ExecutionContextAllocationStrategy", "STATIC")
+
+
+def _resolve(value: Any) -> Any:
+    return value.resolve() if isinstance(value, EnumDefault) else value
+
+
+def by_release(**variants: Any) -> Callable[[F], F]:
+    """Per-release signatures of one method: `@by_release(v8=fn)` exposes `fn` on 8.x, the decorated
+    function elsewhere (the real signatures differ: tests/double/tensorrt/signatures/)."""
+
+    def mark(fn: F) -> F:
+        fn.__trt_variants__ = variants
+        return fn
+
+    return mark
+
+
+def for_release(value: Any, release: str) -> Any:
+    """The variant of a modelled method that `release` exposes (hook used by __init__._make_class)."""
+    variants = getattr(value, "__trt_variants__", None)
+    return variants.get("v" + release.split(".", maxsplit=1)[0], value) if variants else value
+
+
 def _log(logger: Any, severity: str, text: str) -> None:
     """Every event reaches the caller's ILogger (ILogger.log docs: log(severity, msg))."""
     if logger is not None:
@@ -106,8 +151,8 @@ class ILoggerModel:
 
 
 class LoggerModel:
-    def __init__(self, min_severity: Any = None) -> None:
-        self.min_severity = min_severity if min_severity is not None else T["Logger"].Severity.WARNING
+    def __init__(self, min_severity: Any = _WARNING) -> None:
+        self.min_severity = _resolve(min_severity)
         self.lines: list[Any] = []
 
     def log(self, severity: Any, msg: str) -> None:
@@ -174,14 +219,20 @@ class BuilderModel(_Owned):
                 "4: [network.cpp::validate::2789] Error Code 4: Internal Error (Network must have at least one output)",
             )
             return None
+        from tensorrt import _int8  # INT8: calibration and fake quantization (_int8.py)
+
+        engine_onnx, int8_info = _int8.prepare(self._logger, config, network._onnx, T["__trt_matrix_double__"])
+        if engine_onnx is None:
+            return None
         flags = sorted(f.name for f in config._flags)
         meta = {
+            **int8_info,
             "builder": T["__version__"],
             "flags": flags,
             "hardware_compatibility_level": getattr(config._hw, "name", None),
             "double": T["__trt_matrix_double__"],
         }
-        data = _plan.write(T["__trt_matrix_double__"], meta, network._onnx)
+        data = _plan.write(T["__trt_matrix_double__"], meta, engine_onnx)
         _log(self._logger, "INFO", f"[MemUsageChange] TensorRT double: serialized engine of {len(data)} bytes")
         return T["IHostMemory"](data)
 
@@ -229,6 +280,15 @@ class IBuilderConfigModel:
         self._pools[0] = int(value)
 
     @property
+    def profiling_verbosity(self) -> Any:
+        """IBuilderConfig.profiling_verbosity (docs: default LAYER_NAMES_ONLY)."""
+        return self.__dict__.get("_verbosity") or T["ProfilingVerbosity"].LAYER_NAMES_ONLY
+
+    @profiling_verbosity.setter
+    def profiling_verbosity(self, value: Any) -> None:
+        self._verbosity = value
+
+    @property
     def int8_calibrator(self) -> Any:
         return self._calibrator
 
@@ -245,15 +305,19 @@ class IBuilderConfigModel:
         self._hw = value
 
 
-class ParserErrorModel:
-    def __init__(self, text: str, node: int = -1) -> None:
-        self._text, self._node = text, node
+def _parser_error(text: str, node: int = -1) -> Any:
+    """A ParserError as the parser makes it (the bindings define no constructor: none is modelled)."""
+    error = object.__new__(T["ParserError"])
+    error._text, error._node = text, node
+    return error
 
+
+class ParserErrorModel:
     def desc(self) -> str:
-        return self._text
+        return str(self._text)
 
     def node(self) -> int:
-        return self._node
+        return int(self._node)
 
     def __str__(self) -> str:
         return f"In node {self._node} with name:  and operator:  (parse): INVALID_GRAPH: {self._text}"
@@ -272,7 +336,7 @@ class OnnxParserModel:
             proto = onnx.load_from_string(bytes(model))
             onnx.checker.check_model(proto)
         except Exception as exc:
-            self._errors.append(T["ParserError"](f"the ONNX model does not load: {type(exc).__name__}: {exc}"))
+            self._errors.append(_parser_error(f"the ONNX model does not load: {type(exc).__name__}: {exc}"))
             _log(self._logger, "ERROR", f"ModelImporter.cpp: Failed to parse ONNX model: {exc}")
             return False
         self._network._onnx = bytes(model)
@@ -433,12 +497,20 @@ class ICudaEngineModel(_Owned):
     def serialize(self) -> Any:
         return T["IHostMemory"](self._data)
 
-    def create_execution_context(self, strategy: Any = None) -> Any:
+    def _new_context(self) -> Any:
         context = T["IExecutionContext"]()
         context._engine, context._addresses, context._session = self, {}, None  # keep_alive<0,1>
         self._adopt(context)
         self._logger = getattr(getattr(self, "_runtime", None), "_logger", None)
         return context
+
+    def _create_execution_context_8(self) -> Any:
+        return self._new_context()
+
+    @by_release(v8=_create_execution_context_8)
+    def create_execution_context(self, strategy: Any = _STATIC) -> Any:
+        """8.x takes no strategy; 10.x/11.x default to STATIC (signatures/), the only strategy modelled."""
+        return self._new_context()
 
 
 class IExecutionContextModel:
@@ -475,7 +547,7 @@ class IExecutionContextModel:
             )
         return self._run({e[0]: int(p) for e, p in zip(io, bindings)})
 
-    def execute_async_v2(self, bindings: Any, stream_handle: int) -> bool:
+    def execute_async_v2(self, bindings: Any, stream_handle: int, input_consumed: Any = None) -> bool:
         from cuda.bindings import runtime
 
         if not runtime.valid_stream(stream_handle):
@@ -540,3 +612,7 @@ MODELS = {
     "ICudaEngine": ICudaEngineModel,
     "IExecutionContext": IExecutionContextModel,
 }
+
+from tensorrt import _int8  # noqa: E402  (the INT8 models need this module's helpers)
+
+MODELS.update(_int8.MODELS)
