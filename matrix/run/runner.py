@@ -119,7 +119,7 @@ class Runner:
         return [c for c in self.o.cells if c.phase == phase and (phase == 0 or c.consumer == release)]
 
     def missing(self, release: str, phase: int) -> list[cellmod.Cell]:
-        done = resultfile.done_ids(self.file_for(release, phase))
+        done = _done_ids(self.file_for(release, phase))
         return [c for c in self.cells_of(release, phase) if c.id not in done]
 
     def write_synthetic(
@@ -413,10 +413,23 @@ class Runner:
         )
 
 
+def _done_ids(path: Path) -> set[str]:
+    try:
+        return resultfile.done_ids(path)
+    except resultfile.ResultFileError as exc:
+        raise UserError(
+            f"{exc}; the run cannot resume over a damaged results file: repair or remove that line "
+            "(only the cells it held are run again)"
+        ) from None
+
+
 def _records(results_dir: Path) -> list[CellResult]:
     out: list[CellResult] = []
     for path in sorted(results_dir.glob("*.jsonl")):
-        out.extend(resultfile.read(path))
+        try:
+            out.extend(resultfile.read(path))
+        except resultfile.ResultFileError as exc:
+            raise UserError(str(exc)) from None
     return out
 
 

@@ -37,12 +37,41 @@ class Match:
 _CACHE: dict[str, tuple[Pattern, ...]] = {}
 
 
+class PatternsError(ValueError):
+    """log_patterns.json cannot be used (the message names the file, the entry and what is wrong)."""
+
+
+def load(path: Path) -> tuple[Pattern, ...]:
+    """The recognisers of a log_patterns.json, each checked: id, regex (compiled), meaning, citation."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise PatternsError(f"{path}: not readable as UTF-8 JSON: {exc}") from None
+    entries = data.get("patterns") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise PatternsError(f"{path}: expected an object with a 'patterns' list")
+    out = []
+    for index, entry in enumerate(entries, start=1):
+        where = f"{path}: pattern {index}"
+        if not isinstance(entry, dict):
+            raise PatternsError(f"{where}: expected an object")
+        fields = {}
+        for name in ("id", "regex", "meaning", "citation"):
+            value = entry.get(name)
+            if not isinstance(value, str) or not value:
+                raise PatternsError(f"{where} ({entry.get('id')!r}): field {name!r} must be a non-empty string")
+            fields[name] = value
+        try:
+            regex = re.compile(fields["regex"])
+        except re.error as exc:
+            raise PatternsError(f"{where} ({fields['id']!r}): regex does not compile: {exc}") from None
+        out.append(Pattern(fields["id"], regex, fields["meaning"], fields["citation"]))
+    return tuple(out)
+
+
 def patterns() -> tuple[Pattern, ...]:
     if "all" not in _CACHE:
-        data = json.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
-        _CACHE["all"] = tuple(
-            Pattern(p["id"], re.compile(p["regex"]), p["meaning"], p["citation"]) for p in data["patterns"]
-        )
+        _CACHE["all"] = load(PATTERNS_FILE)
     return _CACHE["all"]
 
 

@@ -55,20 +55,32 @@ class ResultWriter:
 
 
 def read(path: PathLike) -> list[CellResult]:
-    """Records of one file, in file order. A torn last line (no newline) is ignored."""
+    """Records of one file, in file order. A torn last line (no newline) is ignored: it is the record
+    that was being written when the run was killed, and `--resume` runs that cell again. Anything else
+    that is not a record (bad bytes, bad JSON, a record the schema refuses) is a `ResultFileError`
+    naming the file and line."""
     path = Path(path)
     try:
-        data = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
-    lines = data.split("\n")
-    torn_tail = not data.endswith("\n")
+    except OSError as exc:
+        raise ResultFileError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    lines = data.split(b"\n")
+    torn_tail = not data.endswith(b"\n")
     out: list[CellResult] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         if torn_tail and number == len(lines):
             break  # the record being written when the run was killed: it never counted
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ResultFileError(
+                f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                "a results file holds one JSON record per line"
+            ) from None
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -78,7 +90,10 @@ def read(path: PathLike) -> list[CellResult]:
         problems = validation_errors(record)
         if problems:
             raise ResultFileError("{}:{}: {}".format(path, number, "; ".join(problems)))
-        out.append(CellResult.from_json(record))
+        try:
+            out.append(CellResult.from_json(record))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ResultFileError(f"{path}:{number}: not a cell record ({exc})") from None
     return out
 
 

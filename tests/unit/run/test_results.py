@@ -118,3 +118,14 @@ def test_fuzzed_bytes_yield_records_or_the_documented_error(data: bytes, seed: i
 def test_fixture_folder_is_what_run_writes(tmp_path: Path) -> None:
     folder = write_run(RECORDS[:5], tmp_path / "run")
     assert [r.cell_id for r in results.load([folder])] == [r.cell_id for r in RECORDS[:5]]
+
+
+def test_resuming_over_a_damaged_results_file_is_one_clear_error(tmp_path: Path) -> None:
+    """`run --resume` reads what each results file already holds; damage there is a UserError (exit 2)."""
+    from matrix.errors import UserError
+    from matrix.run import runner
+
+    path = tmp_path / "trt86.p1.jsonl"
+    path.write_bytes(b"\xff\xfe not a record\n")
+    with pytest.raises(UserError, match=r"trt86.p1.jsonl:1: not UTF-8 text.*cannot resume over a damaged results file"):
+        runner._done_ids(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,25 @@ def test_nothing_recognised_is_none_and_only_restricts() -> None:
     text = ["IExecutionContext::enqueueV3: Error Code 1: Cuda Runtime (invalid resource handle)"]
     assert classify.classify(text, only=["cutensor-permutate"]) is None
     assert classify.classify(text, only=["invalid-resource-handle"]) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"\xff", "not readable as UTF-8 JSON"),
+        (b"[]", "expected an object with a 'patterns' list"),
+        (b'{"patterns": [7]}', "pattern 1: expected an object"),
+        (b'{"patterns": [{"id": "x", "regex": "(", "meaning": "m", "citation": "c"}]}', "regex does not compile"),
+        (b'{"patterns": [{"id": "x", "regex": "a", "meaning": 3, "citation": "c"}]}', "field 'meaning'"),
+    ],
+)
+def test_a_broken_patterns_file_is_one_error_naming_file_and_entry(tmp_path: Path, text: bytes, message: str) -> None:
+    path = tmp_path / "log_patterns.json"
+    path.write_bytes(text)
+    with pytest.raises(classify.PatternsError, match=message) as raised:
+        classify.load(path)
+    assert str(raised.value).startswith(str(path))
+
+
+def test_the_packaged_patterns_load() -> None:
+    assert len(classify.load(classify.PATTERNS_FILE)) >= 10

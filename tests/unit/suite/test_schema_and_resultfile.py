@@ -89,3 +89,28 @@ def test_merge_collapses_duplicates_and_reports_conflicts() -> None:
     assert len(clash.conflicts) == 1 and "pass" in clash.conflicts[0].describe()
     again = results.merge(list(merged.results) + list(merged.results))
     assert [r.cell_id for r in again.results] == [r.cell_id for r in merged.results]
+
+
+def test_bytes_that_are_not_utf8_are_an_error_naming_file_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "trt86.p1.jsonl"
+    resultfile.ResultWriter(path).write(make())
+    with open(path, "ab") as handle:
+        handle.write(b'{"schema": "\xff\xfe"}\n')
+    with pytest.raises(
+        resultfile.ResultFileError, match=r"trt86.p1.jsonl:2: not UTF-8 text \(byte 0xff at column 13\)"
+    ):
+        resultfile.read(path)
+
+
+def test_a_torn_tail_cut_inside_a_utf8_character_is_still_only_a_torn_tail(tmp_path: Path) -> None:
+    path = tmp_path / "trt86.p1.jsonl"
+    resultfile.ResultWriter(path).write(make())
+    with open(path, "ab") as handle:
+        handle.write('{"reason": "é'.encode()[:-1])  # the kill fell between the two bytes of 'é'
+    assert [r.cell_id for r in resultfile.read(path)] == [make().cell_id]
+
+
+def test_a_folder_in_place_of_the_file_is_a_result_file_error(tmp_path: Path) -> None:
+    (tmp_path / "trt86.p1.jsonl").mkdir()
+    with pytest.raises(resultfile.ResultFileError, match="cannot be read"):
+        resultfile.read(tmp_path / "trt86.p1.jsonl")
