@@ -26,6 +26,7 @@ examples:
   trt-matrix run --self-test --inject scrfd-v3-zeros --only trt10   # one documented failure, as a user sees it
   trt-matrix run --self-test --list-scenarios    # the scenarios, their seeds and citations
   trt-matrix run --resume                        # finish the latest run without redoing its cells
+  trt-matrix run --reuse latest                  # copy every cell whose inputs did not change; run the rest
   trt-matrix run --shard 1/2 --phase 1           # this machine's half of phase 1
 """
 
@@ -87,6 +88,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
     p.add_argument("--resume", action="store_true", help="continue a run: cells already recorded are not run again")
+    add_reuse_argument(p)
     p.add_argument(
         "--jobs",
         type=int,
@@ -143,6 +145,17 @@ def register(sub: Any) -> None:
         "--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N", help=argparse.SUPPRESS
     )  # harness self-tests: the container dies or hangs after N cells
     p.set_defaults(func=run)
+
+
+def add_reuse_argument(p: Any) -> None:
+    p.add_argument(
+        "--reuse",
+        default=None,
+        metavar="RUN",
+        help="an earlier run (its results folder, its id under --results, or 'latest'): a cell whose input key "
+        "(image id, code, model, GPU, options, producers' artifacts) equals a finished cell's of RUN is copied, "
+        "marked reused, instead of run; crash, timeout and infra_error cells always run again",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -234,6 +235,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
     self_test = _self_test_env(args, chosen, mode, client, refs) if args.self_test else {}
     will_run = [c for c in chosen.cells if c.phase == 0 or mode != "host"]
     models = {c.model for c in will_run if c.model != cellmod.NO_MODEL}
+    keyed = _reuse_inputs(args, run_id, (mode, reason), releases, report, boms, self_test, artifacts_dir, models)
     if models:
         _export_models(artifacts_dir, models, args.weights)
     gpus = tuple(g.index for g in report.gpus) if mode == "docker" else ()
@@ -263,9 +265,65 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
         self_test=self_test,
         double={r.id: r.tensorrt for r in chosen.releases} if args.self_test else {},
         double_dir=args.double.resolve() if args.self_test and args.double else None,
+        **keyed(),
     )
     report_dir = None if args.no_report else (args.report / run_id)
     return Setup(options=options, client=client, report_dir=report_dir)
+
+
+def _reuse_inputs(
+    args: argparse.Namespace,
+    run_id: str,
+    how: tuple[runmod.Mode, str],
+    releases: tuple[str, ...],
+    report: gpumod.GpuReport,
+    boms: dict[str, dict[str, Any]],
+    self_test: dict[str, dict[str, str]],
+    artifacts_dir: Path,
+    models: set[str],
+) -> Any:
+    """Before the export: the run reused from (--reuse; its models carried when their export key
+    matches). Returns what, after the export, gives the runner's key fields (matrix/run/reuse.py)."""
+    from matrix import repo
+    from matrix.run import reuse
+
+    root, (mode, reason) = repo.root(), how
+    source = reuse.open_source(args.reuse, args.results, exclude=run_id) if getattr(args, "reuse", None) else None
+    export_key = reuse.models_export_key(root, args.weights)
+    reuse.carry_models(source, artifacts_dir, models, export_key)
+
+    def fields() -> dict[str, Any]:
+        double = (args.double.resolve() if args.double else root / "tests" / "double") if args.self_test else None
+        if mode == "docker":
+            environments = {r: f"image {boms.get(r, {}).get('image_id') or reuse.ABSENT}" for r in releases}
+        elif mode == "local":
+            environments = {r: reuse.local_environment() for r in releases}
+        else:  # tier 0: every GPU cell is recorded as not run, with this reason
+            environments = {r: f"not run: {reason}" for r in releases}
+        faults = _faults(args, releases)
+        options = {
+            release: json.dumps(
+                {
+                    "mode": mode,
+                    "timeout": args.timeout,
+                    "self_test": self_test.get(release, {}),
+                    "fault": faults.get(release, ""),
+                },
+                sort_keys=True,
+            )
+            for release in (*releases, cellmod.HOST)
+        }
+        inputs = reuse.KeyInputs(
+            code=reuse.code_digest(root, double),
+            host=reuse.host_inputs(root),
+            environments=environments,
+            models=reuse.model_digests(artifacts_dir, models),
+            gpu=reuse.gpu_text(report.gpus),
+            options=options,
+        )
+        return {"key_inputs": inputs, "reuse_source": source, "models_export": export_key}
+
+    return fields
 
 
 def finish(args: argparse.Namespace, setup: Setup, summary: runmod.RunSummary) -> list[str]:
