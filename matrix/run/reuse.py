@@ -282,11 +282,14 @@ def carry_artifacts(source: Source, release: str, artifacts: Path) -> str:
     if source.artifacts_dir is None:
         return f"{source.results_dir} names no artifacts folder"
     old = source.artifacts_dir / release
-    if not old.is_dir():
-        return f"its artifacts folder {old} is gone"
     made = [r.input_key for r in source.records.values() if r.phase == 1 and r.producer == release and r.input_key]
-    if release in source.producers and producer_digest(old, made) != source.producers[release]:
-        return f"its artifacts folder {old} changed after that run"
+    if release in source.producers:  # what that run's phase 2 loaded: it must still be there, unchanged
+        if producer_digest(old, made) != source.producers[release]:
+            return f"its artifacts folder {old} is not what that run's phase 2 loaded (changed or gone)"
+    elif not old.is_dir():
+        return f"its artifacts folder {old} is gone"
+    if not old.is_dir():
+        return ""  # it made none, and phase 2 loaded none
     new = artifacts / release
     shutil.copytree(old, new, dirs_exist_ok=True)
     _give_to_container_user(new)
