@@ -41,6 +41,14 @@ def register(sub: Any) -> None:
         epilog=EPILOG,
     )
     selection.add_arguments(p)
+    add_run_options(p)
+    p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
+    p.set_defaults(func=run)
+
+
+def add_run_options(p: Any) -> None:
+    """Every option of `run` but the selectors and --run-id (`plan --reuse` takes them too, so that it
+    computes the keys the run would)."""
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--docker",
@@ -86,7 +94,6 @@ def register(sub: Any) -> None:
         help="real weights for a model (Pytorch_Retinaface .pth or tensorrtx .wts); others stay synthetic "
         "and every record says which",
     )
-    p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
     p.add_argument("--resume", action="store_true", help="continue a run: cells already recorded are not run again")
     add_reuse_argument(p)
     p.add_argument(
@@ -144,7 +151,6 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N", help=argparse.SUPPRESS
     )  # harness self-tests: the container dies or hangs after N cells
-    p.set_defaults(func=run)
 
 
 def add_reuse_argument(p: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import subprocess
 import sys
@@ -216,15 +217,20 @@ def check_self_test(args: argparse.Namespace) -> None:
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
+def prepare(args: argparse.Namespace, chosen: Selection, scratch: Path | None = None) -> Setup:
+    """`scratch`: a throwaway folder for the run's results and artifacts (`plan --reuse`)."""
     from matrix import repo
 
     repo.root()  # before any work: the suite runs from the checkout
     check_self_test(args)
-    mode, reason, client, report = _mode(args, chosen)
     run_id = _run_id(args)
-    results_dir = (args.results / run_id).resolve()
-    artifacts_dir = (args.artifacts / run_id).resolve()
+    if getattr(args, "reuse", None):  # a wrong RUN is said before any folder or image is made
+        from matrix.run import reuse
+
+        reuse.resolve(args.reuse, args.results, exclude=run_id)
+    mode, reason, client, report = _mode(args, chosen)
+    results_dir = ((scratch / "results" if scratch else args.results) / run_id).resolve()
+    artifacts_dir = ((scratch / "artifacts" if scratch else args.artifacts) / run_id).resolve()
     runmod.validate_writable(results_dir, "results folder")
     runmod.validate_writable(artifacts_dir, "artifacts folder")
     releases = tuple(r.id for r in chosen.releases)
@@ -324,6 +330,38 @@ def _reuse_inputs(
         return {"key_inputs": inputs, "reuse_source": source, "models_export": export_key}
 
     return fields
+
+
+def plan_reuse(args: argparse.Namespace, chosen: Selection) -> list[tuple[cellmod.Cell, str]]:
+    """`plan --reuse RUN`: each cell and what the run would do with it ('reuse <run>' or 'run'), from the
+    keys the run would compute (images built or found in the cache, models exported or carried), in a
+    throwaway folder. Phase 2 is predicted: a producer with any phase-1 cell to run gets a placeholder
+    artifacts folder, so its column's keys change as they will."""
+    import shutil
+    import tempfile
+
+    from matrix.run import progress, reuse
+
+    args.resume, args.run_id = False, ""
+    with tempfile.TemporaryDirectory(prefix="trt-matrix-plan-") as tmp:
+        setup = prepare(args, chosen, scratch=Path(tmp))
+        runner = runmod.Runner(setup.options, progress.PlainProgress(io.StringIO()))
+        runner.prepare_phase(0)
+        runner.prepare_phase(1)
+        copied = {r.cell_id: r for r in runmod._records(setup.options.results_dir)}
+        for producer in {c.producer for c in chosen.cells if c.phase == 1 and c.id not in copied}:
+            folder = setup.options.artifacts_dir / producer
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            (folder / "to-be-made").write_text(reuse.ABSENT)
+        runner.prepare_phase(2)
+        copied = {r.cell_id: r for r in runmod._records(setup.options.results_dir)}
+    out = []
+    for cell in chosen.cells:
+        old = copied.get(cell.id)
+        origin = (old.reused_from or {}) if old else {}
+        out.append((cell, f"reuse {origin.get('run_id', '?')}" if old else "run"))
+    return out
 
 
 def finish(args: argparse.Namespace, setup: Setup, summary: runmod.RunSummary) -> list[str]:
