@@ -50,11 +50,9 @@ def register(sub: Any) -> None:
     p.add_argument("--run-id", default="", help="k8s: run id (default: a UTC timestamp)")
     from matrix.commands import run as runcmd
 
-    group = p.add_argument_group(
-        "with --reuse RUN: which cells the run would execute and which it would copy from RUN "
-        "(the options of `trt-matrix run`, so that the keys are the ones it would compute)"
-    )
-    runcmd.add_run_options(group)
+    # with --reuse RUN: which cells the run would execute and which it would copy from RUN; it takes the
+    # options of `trt-matrix run`, so that the keys are the ones that run would compute
+    runcmd.add_run_options(p)
     p.set_defaults(func=run)
 
 

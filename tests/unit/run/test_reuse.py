@@ -195,3 +195,38 @@ def test_old_records_without_keys_still_load_and_are_never_reused(tmp_path: Path
     assert len(load([folder])) == len(first)
     second = run(tmp_path, "two", inputs(), "one")
     assert executed(second) == set(first)
+
+
+def test_the_report_marks_and_counts_reused_cells(tmp_path: Path) -> None:
+    from matrix.commands.report import render
+
+    run(tmp_path, "one", inputs())
+    second = run(tmp_path, "two", inputs(), "one")
+    out = tmp_path / "report"
+    render([tmp_path / "results" / "two"], out)
+    readme = (out / "README.md").read_text()
+    assert f"♻ {len(second)} of {len(second)} cells reused" in readme and "from one" in readme
+    assert "reused from one" in (out / "index.html").read_text()
+    summary = json.loads((out / "results.json").read_text())["summary"]
+    assert summary["reused"]["cells"] == len(second)
+    assert summary["reused"]["from"][0]["run_id"] == "one"
+
+
+def test_plan_reuse_lists_what_would_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from matrix import cli
+
+    common = ["--host-only", "--only", "trt86,trt10", "-k", "exchange", "--results", str(tmp_path / "r")]
+    common += ["--artifacts", str(tmp_path / "a")]
+    assert cli.main(["run", *common, "--run-id", "one", "--no-report"]) == 0
+    capsys.readouterr()
+    assert cli.main(["plan", "--reuse", "latest", *common[:-4], "--results", str(tmp_path / "r")]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("0 of 4 cells would run; 4 would be reused")
+    assert "reuse one    exchange:trt10>trt86:-:-:artifacts" in text
+    wider = ["--host-only", "--only", "trt86,trt10,trt11", "-k", "exchange", "--results", str(tmp_path / "r")]
+    assert cli.main(["plan", "--reuse", "one", *wider]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("5 of 9 cells would run")  # the new release's row and column
+    assert "run          exchange:trt11>trt86:-:-:artifacts" in text
+    assert not (tmp_path / "r").joinpath("two").exists() and len(list((tmp_path / "r").iterdir())) == 1
+    assert cli.main(["plan", "--reuse", str(tmp_path / "missing"), *wider]) == 2
