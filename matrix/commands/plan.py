@@ -48,6 +48,11 @@ def register(sub: Any) -> None:
         "--pvc", default="trt-matrix-data", help="k8s: a ReadWriteMany volume claim for results and artifacts"
     )
     p.add_argument("--run-id", default="", help="k8s: run id (default: a UTC timestamp)")
+    from matrix.commands import run as runcmd
+
+    # with --reuse RUN: which cells the run would execute and which it would copy from RUN; it takes the
+    # options of `trt-matrix run`, so that the keys are the ones that run would compute
+    runcmd.add_run_options(p)
     p.set_defaults(func=run)
 
 
@@ -84,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
             "--phase, --shard, --api-releases) leave none"
         )
         return 0
+    if args.reuse:
+        return _reuse(args, chosen)
     by_phase = collections.Counter(c.phase for c in chosen.cells)
     by_check = collections.Counter(c.check for c in chosen.cells)
     print(
@@ -94,4 +101,21 @@ def run(args: argparse.Namespace) -> int:
     print("  " + ", ".join(f"{check} {n}" for check, n in by_check.items()))
     for cell in chosen.cells:
         print(cell.id)
+    return 0
+
+
+def _reuse(args: argparse.Namespace, chosen: selection.Selection) -> int:
+    from matrix.commands import run_setup
+
+    decided = run_setup.plan_reuse(args, chosen)
+    if args.format == "json":
+        print(json.dumps([{**c.to_json(), "action": action} for c, action in decided], indent=1))
+        return 0
+    runs = [c for c, action in decided if action == "run"]
+    print(f"{len(runs)} of {len(decided)} cells would run; {len(decided) - len(runs)} would be reused ({args.reuse})")
+    by_phase = collections.Counter(c.phase for c in runs)
+    if runs:
+        print("  to run: " + ", ".join(f"phase {p}: {n}" for p, n in sorted(by_phase.items())))
+    for cell, action in decided:
+        print(f"{action:<12} {cell.id}")
     return 0

@@ -26,6 +26,7 @@ examples:
   trt-matrix run --self-test --inject scrfd-v3-zeros --only trt10   # one documented failure, as a user sees it
   trt-matrix run --self-test --list-scenarios    # the scenarios, their seeds and citations
   trt-matrix run --resume                        # finish the latest run without redoing its cells
+  trt-matrix run --reuse latest                  # copy every cell whose inputs did not change; run the rest
   trt-matrix run --shard 1/2 --phase 1           # this machine's half of phase 1
 """
 
@@ -40,6 +41,14 @@ def register(sub: Any) -> None:
         epilog=EPILOG,
     )
     selection.add_arguments(p)
+    add_run_options(p)
+    p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
+    p.set_defaults(func=run)
+
+
+def add_run_options(p: Any) -> None:
+    """Every option of `run` but the selectors and --run-id (`plan --reuse` takes them too, so that it
+    computes the keys the run would)."""
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--docker",
@@ -85,8 +94,8 @@ def register(sub: Any) -> None:
         help="real weights for a model (Pytorch_Retinaface .pth or tensorrtx .wts); others stay synthetic "
         "and every record says which",
     )
-    p.add_argument("--run-id", default="", help="name of the run (default: a UTC timestamp; with --resume: the latest)")
     p.add_argument("--resume", action="store_true", help="continue a run: cells already recorded are not run again")
+    add_reuse_argument(p)
     p.add_argument(
         "--jobs",
         type=int,
@@ -142,7 +151,17 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--inject-fault", action="append", default=[], metavar="RELEASE=crash:N|hang:N", help=argparse.SUPPRESS
     )  # harness self-tests: the container dies or hangs after N cells
-    p.set_defaults(func=run)
+
+
+def add_reuse_argument(p: Any) -> None:
+    p.add_argument(
+        "--reuse",
+        default=None,
+        metavar="RUN",
+        help="an earlier run (its results folder, its id under --results, or 'latest'): a cell whose input key "
+        "(image id, code, model, GPU, options, producers' artifacts) equals a finished cell's of RUN is copied, "
+        "marked reused, instead of run; crash, timeout and infra_error cells always run again",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -226,16 +228,21 @@ def check_self_test(args: argparse.Namespace) -> None:
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
+def prepare(args: argparse.Namespace, chosen: Selection, scratch: Path | None = None) -> Setup:
+    """`scratch`: a throwaway folder for the run's results and artifacts (`plan --reuse`)."""
     from matrix import repo
 
     repo.root()  # before any work: the suite runs from the checkout
     check_self_test(args)
     check_weights(args.weights)
-    mode, reason, client, report = _mode(args, chosen)
     run_id = _run_id(args)
-    results_dir = (args.results / run_id).resolve()
-    artifacts_dir = (args.artifacts / run_id).resolve()
+    if getattr(args, "reuse", None):  # a wrong RUN is said before any folder or image is made
+        from matrix.run import reuse
+
+        reuse.resolve(args.reuse, args.results, exclude=run_id)
+    mode, reason, client, report = _mode(args, chosen)
+    results_dir = ((scratch / "results" if scratch else args.results) / run_id).resolve()
+    artifacts_dir = ((scratch / "artifacts" if scratch else args.artifacts) / run_id).resolve()
     runmod.validate_writable(results_dir, "results folder")
     runmod.validate_writable(artifacts_dir, "artifacts folder")
     releases = tuple(r.id for r in chosen.releases)
@@ -246,6 +253,7 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
     self_test = _self_test_env(args, chosen, mode, client, refs) if args.self_test else {}
     will_run = [c for c in chosen.cells if c.phase == 0 or mode != "host"]
     models = {c.model for c in will_run if c.model != cellmod.NO_MODEL}
+    keyed = _reuse_inputs(args, run_id, (mode, reason), releases, report, boms, self_test, artifacts_dir, models)
     if models:
         _export_models(artifacts_dir, models, args.weights)
     gpus = tuple(g.index for g in report.gpus) if mode == "docker" else ()
@@ -275,9 +283,97 @@ def prepare(args: argparse.Namespace, chosen: Selection) -> Setup:
         self_test=self_test,
         double={r.id: r.tensorrt for r in chosen.releases} if args.self_test else {},
         double_dir=args.double.resolve() if args.self_test and args.double else None,
+        **keyed(),
     )
     report_dir = None if args.no_report else (args.report / run_id)
     return Setup(options=options, client=client, report_dir=report_dir)
+
+
+def _reuse_inputs(
+    args: argparse.Namespace,
+    run_id: str,
+    how: tuple[runmod.Mode, str],
+    releases: tuple[str, ...],
+    report: gpumod.GpuReport,
+    boms: dict[str, dict[str, Any]],
+    self_test: dict[str, dict[str, str]],
+    artifacts_dir: Path,
+    models: set[str],
+) -> Any:
+    """Before the export: the run reused from (--reuse; its models carried when their export key
+    matches). Returns what, after the export, gives the runner's key fields (matrix/run/reuse.py)."""
+    from matrix import repo
+    from matrix.run import reuse
+
+    root, (mode, reason) = repo.root(), how
+    source = reuse.open_source(args.reuse, args.results, exclude=run_id) if getattr(args, "reuse", None) else None
+    export_key = reuse.models_export_key(root, args.weights)
+    reuse.carry_models(source, artifacts_dir, models, export_key)
+
+    def fields() -> dict[str, Any]:
+        double = (args.double.resolve() if args.double else root / "tests" / "double") if args.self_test else None
+        if mode == "docker":
+            environments = {r: f"image {boms.get(r, {}).get('image_id') or reuse.ABSENT}" for r in releases}
+        elif mode == "local":
+            environments = {r: reuse.local_environment() for r in releases}
+        else:  # tier 0: every GPU cell is recorded as not run, with this reason
+            environments = {r: f"not run: {reason}" for r in releases}
+        faults = _faults(args, releases)
+        options = {
+            release: json.dumps(
+                {
+                    "mode": mode,
+                    "timeout": args.timeout,
+                    "self_test": self_test.get(release, {}),
+                    "fault": faults.get(release, ""),
+                },
+                sort_keys=True,
+            )
+            for release in (*releases, cellmod.HOST)
+        }
+        inputs = reuse.KeyInputs(
+            code=reuse.code_digest(root, double),
+            host=reuse.host_inputs(root),
+            environments=environments,
+            models=reuse.model_digests(artifacts_dir, models),
+            gpu=reuse.gpu_text(report.gpus),
+            options=options,
+        )
+        return {"key_inputs": inputs, "reuse_source": source, "models_export": export_key}
+
+    return fields
+
+
+def plan_reuse(args: argparse.Namespace, chosen: Selection) -> list[tuple[cellmod.Cell, str]]:
+    """`plan --reuse RUN`: each cell and what the run would do with it ('reuse <run>' or 'run'), from the
+    keys the run would compute (images built or found in the cache, models exported or carried), in a
+    throwaway folder. Phase 2 is predicted: a producer with any phase-1 cell to run gets a placeholder
+    artifacts folder, so its column's keys change as they will."""
+    import shutil
+    import tempfile
+
+    from matrix.run import progress, reuse
+
+    args.resume, args.run_id = False, ""
+    with tempfile.TemporaryDirectory(prefix="trt-matrix-plan-") as tmp:
+        setup = prepare(args, chosen, scratch=Path(tmp))
+        runner = runmod.Runner(setup.options, progress.PlainProgress(io.StringIO()))
+        runner.prepare_phase(0)
+        runner.prepare_phase(1)
+        copied = {r.cell_id: r for r in runmod._records(setup.options.results_dir)}
+        for producer in {c.producer for c in chosen.cells if c.phase == 1 and c.id not in copied}:
+            folder = setup.options.artifacts_dir / producer
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            (folder / "to-be-made").write_text(reuse.ABSENT)
+        runner.prepare_phase(2)
+        copied = {r.cell_id: r for r in runmod._records(setup.options.results_dir)}
+    out = []
+    for cell in chosen.cells:
+        old = copied.get(cell.id)
+        origin = (old.reused_from or {}) if old else {}
+        out.append((cell, f"reuse {origin.get('run_id', '?')}" if old else "run"))
+    return out
 
 
 def finish(args: argparse.Namespace, setup: Setup, summary: runmod.RunSummary) -> list[str]:

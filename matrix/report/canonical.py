@@ -54,6 +54,10 @@ def summary(report: Report) -> dict[str, Any]:
                 for g in report.not_run_reasons
             ],
         },
+        "reused": {
+            "cells": len(report.reused),
+            "from": [{"run_id": run, "finished_at": when, "cells": n} for run, when, n in report.reused_from()],
+        },
         "conflicts": [
             {"cell_id": c.cell_id, "statuses": [r.status for r in c.records], "describe": c.describe()}
             for c in report.conflicts

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from matrix.report.model import TIERS, Report, is_synthetic
+from matrix.report.model import TIERS, Report, age, is_synthetic
 from matrix.report.style import ABSENT, STYLES, legend
 from matrix.suite.cells import CHECKS, HOST, NO_MODEL
 from matrix.suite.schema import CellResult
@@ -97,4 +97,6 @@ def context(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return _environment().get_template("index.html.j2").render(**context(report))
+    env = _environment()
+    env.filters["reuse_age"] = lambda x: age((x.reused_from or {}).get("finished_at", ""), report.generated_at)
+    return env.get_template("index.html.j2").render(**context(report))

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from matrix.report.html import key_line, measure, safe_url
-from matrix.report.model import TIERS, Report
+from matrix.report.model import TIERS, Report, age
 from matrix.report.style import ABSENT, STYLES, legend
 from matrix.suite.schema import CellResult
 
@@ -75,6 +75,8 @@ def _header(report: Report) -> list[str]:
         f"**{total} cells**: {counts}"
         + (f"; {report.absent_total} planned cells not run" if report.absent_total else "")
     )
+    if report.reuse_line:
+        out += ["", f"♻ {md(report.reuse_line)}"]
     out.append("")
     out.append(
         f"Run {', '.join(f'`{md(r)}`' for r in report.run_ids) or '(none)'}"
@@ -136,6 +138,10 @@ def _problem(x: CellResult, detailed: bool, report: Report | None = None) -> lis
     head = f"- {sym(x.status)} **{STYLES[x.status].label}** `{x.cell_id}`"
     if x.reason:
         head += f": {md(x.reason)}"
+    if x.reused_from:
+        when = x.reused_from.get("finished_at", "")
+        old = f", {age(when, report.generated_at)} old" if report is not None else ""
+        head += f" ♻ _reused from {md(x.reused_from.get('run_id', '?'))} ({md(when)}{old})_"
     if not detailed:
         line = key_line(x)
         return [head + (f" — _{md(line[:200])}_" if line else "")]

@@ -10,6 +10,7 @@ only reads records: nothing is re-run and nothing is inferred to be a pass.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -132,6 +133,32 @@ class Report:
     scenarios: Mapping[str, selftest.Scenario] = dataclasses.field(default_factory=dict)
 
     @property
+    def reused(self) -> tuple[CellResult, ...]:
+        """Cells copied from an earlier run by `run --reuse` (not executed in the run that holds them)."""
+        return tuple(r for r in self.results if r.reused_from)
+
+    def reused_from(self) -> tuple[tuple[str, str, int], ...]:
+        """(run id that executed them, the oldest finish among them, count), oldest run first."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        for r in self.reused:
+            origin = r.reused_from or {}
+            groups[origin.get("run_id", "?")].append(origin.get("finished_at", ""))
+        out = [(run, min(dates), len(dates)) for run, dates in groups.items()]
+        return tuple(sorted(out, key=lambda x: (x[1], x[0])))
+
+    @property
+    def reuse_line(self) -> str:
+        """'' when nothing was reused; else how many cells, from which runs and how old they are."""
+        if not self.reused:
+            return ""
+        runs = "; ".join(
+            f"{n} from {run} (finished {when or '?'}, {age(when, self.generated_at)} old)"
+            for run, when, n in self.reused_from()
+        )
+        total = len(self.results)
+        return f"{len(self.reused)} of {total} cells reused, not executed (their inputs did not change): {runs}"
+
+    @property
     def banner(self) -> str:
         """'' for real records; otherwise the line every page and file of the report starts with."""
         if not self.self_test:
@@ -148,6 +175,30 @@ class Report:
 
     def release(self, release_id: str) -> ReleaseInfo | None:
         return next((r for r in self.releases if r.id == release_id), None)
+
+
+def _parse_time(text: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def age(finished_at: str, now: str) -> str:
+    """How old a reused record is at `now` ('3d 4h', '25m'); '?' when either date is unreadable."""
+    start, end = _parse_time(finished_at), _parse_time(now)
+    if start is None or end is None:
+        return "?"
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=datetime.timezone.utc)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=datetime.timezone.utc)
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {mins}m" if hours else f"{mins}m"
 
 
 def is_synthetic(label: str) -> bool:

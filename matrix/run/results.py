@@ -26,7 +26,20 @@ from matrix.errors import UserError
 from matrix.suite.schema import CellResult, load_schema
 
 # Fields that differ between two runs of the same cell without the outcome differing.
-VOLATILE = frozenset({"run_id", "duration_s", "started_at", "finished_at", "measurements", "bom", "where", "log"})
+VOLATILE = frozenset(
+    {
+        "run_id",
+        "duration_s",
+        "started_at",
+        "finished_at",
+        "measurements",
+        "bom",
+        "where",
+        "log",
+        "input_key",
+        "reused_from",
+    }
+)
 
 
 @functools.cache

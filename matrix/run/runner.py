@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from matrix import repo
 from matrix.errors import UserError
-from matrix.run import containers, selftest
+from matrix.run import containers, reuse, selftest
 from matrix.run.progress import PlainProgress, Tail
 from matrix.suite import cells as cellmod
 from matrix.suite import resultfile
@@ -69,6 +69,10 @@ class RunOptions:
     self_test: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     double: dict[str, str] = dataclasses.field(default_factory=dict)  # release -> the double's version
     double_dir: Path | None = None  # a double from another checkout, mounted over tests/double (--double)
+    # each cell's input key is made of these (matrix/run/reuse.py); None: no keys (records store "")
+    key_inputs: reuse.KeyInputs | None = None
+    reuse_source: reuse.Source | None = None  # --reuse RUN: copy cells whose key matches a finished one
+    models_export: str = ""  # the models' export key, kept in the run file for a later --reuse
 
     @property
     def tier(self) -> int:
@@ -109,6 +113,9 @@ class Runner:
         self.containers_started = 0
         self.notes: list[str] = []
         self._lock = threading.Lock()
+        self.keys: dict[str, str] = {}  # cell id -> input key, phase by phase
+        self.producers: dict[str, str] = {}  # producer -> digest of its artifacts after phase 1
+        self.reused = 0
 
     # --- bookkeeping ---------------------------------------------------------------------------
     def file_for(self, release: str, phase: int) -> Path:
@@ -146,6 +153,7 @@ class Runner:
             where=f"runner ({self.o.mode})",
             started_at=_now(),
             finished_at=_now(),
+            input_key=self.keys.get(cell.id, ""),
         )
         resultfile.ResultWriter(self.file_for(release, phase)).write(result)
         if show:
@@ -192,7 +200,63 @@ class Runner:
         if phase == 2:
             producers = sorted({c.producer for c in self.cells_of(release, 2)})
             args += ["--trt-producers", ",".join(producers)]
+        if (self.o.results_dir / reuse.keys_file_name(release, phase)).is_file():
+            args += ["--trt-keys", f"{results}/{reuse.keys_file_name(release, phase)}"]
         return args
+
+    # --- input keys and reuse (matrix/run/reuse.py) ----------------------------------------------
+    def prepare_phase(self, phase: int) -> None:
+        """Before a phase: its cells' keys (phase 2's after phase 1, from the producers' artifacts),
+        written for the suite; then, with --reuse, the copies, so that `missing()` skips them."""
+        inputs = self.o.key_inputs
+        cells = [c for c in self.o.cells if c.phase == phase]
+        if inputs is None or not cells:
+            return
+        if phase == 2:
+            for producer in sorted({c.producer for c in cells}):
+                made = [
+                    k
+                    for c in self.o.cells
+                    if c.phase == 1 and c.producer == producer
+                    for k in [self.keys.get(c.id)]
+                    if k
+                ]
+                self.producers[producer] = reuse.producer_digest(self.o.artifacts_dir / producer, made)
+        keys = {c.id: reuse.cell_key(c, inputs, self.producers) for c in cells}
+        self.keys.update(keys)
+        owners = sorted({cellmod.HOST if phase == 0 else c.consumer for c in cells})
+        for owner in owners:
+            own = {c.id: keys[c.id] for c in cells if phase == 0 or c.consumer == owner}
+            reuse.write_keys(self.o.results_dir, owner, phase, own)
+        reuse.write_run_file(self.o.results_dir, self.o.artifacts_dir, self.producers, self.o.models_export)
+        if self.o.reuse_source is not None:
+            self.copy_reused(phase, cells, keys, self.o.reuse_source)
+
+    def copy_reused(
+        self, phase: int, cells: Sequence[cellmod.Cell], keys: dict[str, str], source: reuse.Source
+    ) -> None:
+        chosen = reuse.plan_phase(cells, keys, source)
+        by_owner: dict[str, list[cellmod.Cell]] = collections.defaultdict(list)
+        for cell in cells:
+            if cell.id in chosen:
+                by_owner[cellmod.HOST if phase == 0 else cell.consumer].append(cell)
+        for owner, planned in sorted(by_owner.items()):
+            done = resultfile.done_ids(self.file_for(owner, phase))
+            todo = [c for c in planned if c.id not in done]
+            if not todo:
+                continue
+            if phase == 1:
+                why = reuse.carry_artifacts(source, owner, self.o.artifacts_dir)
+                if why:
+                    self.notes.append(f"{owner}: no phase-1 cell reused from {source.run_id}: {why}")
+                    continue
+            writer = resultfile.ResultWriter(self.file_for(owner, phase))
+            for cell in todo:
+                writer.write(reuse.copied(chosen[cell.id], self.o.run_id))
+            self.reused += len(todo)
+            self.progress.job(
+                "host" if phase == 0 else owner, phase, "reused", f"{len(todo)} cells from {source.run_id}"
+            )
 
     def run_local(self, release: str, phase: int) -> None:
         """Phase 0 on the host, or phases 1/2 in this Python (tier 1): a pytest child process."""
@@ -387,18 +451,24 @@ class Runner:
             if stale:
                 self.notes.append(f"removed {stale} container(s) a killed earlier runner of this run left behind")
         try:
+            self.prepare_phase(0)
             if any(c.phase == 0 for c in self.o.cells):
                 self.run_local(cellmod.HOST, 0)
             if self.o.mode == "host":
+                self.prepare_phase(1)
+                self.prepare_phase(2)
                 self.record_not_run()
             else:
                 for phase in (1, 2):
+                    self.prepare_phase(phase)
                     if any(c.phase == phase for c in self.o.cells):
                         self.run_phase_parallel(phase)
         finally:
             if self.reaper is not None:
                 for error in self.reaper.remove_all():
                     self.notes.append(error)
+        if self.o.reuse_source is not None:
+            self.notes.append(f"{self.reused} cell(s) reused from run {self.o.reuse_source.run_id} (not executed)")
         recorded = {r.cell_id: r for r in _records(self.o.results_dir)}
         counts = collections.Counter(recorded[c.id].status for c in self.o.cells if c.id in recorded)
         return RunSummary(

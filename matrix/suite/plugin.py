@@ -67,6 +67,11 @@ OPTIONS = {
         "",
         "comma-separated cell-id selectors (substring or glob; 'not X' excludes)",
     ),
+    "keys": (
+        "TRT_MATRIX_KEYS",
+        "",
+        "a JSON file {cell id: input key} the runner computed; each record stores its cell's key",
+    ),
 }
 
 
@@ -123,6 +128,7 @@ class MatrixSession:
             for phase in self.phases:
                 self.done |= resultfile.done_ids(self.results / self.file_name(phase))
         self.recorded = 0
+        self.keys = _keys(option(config, "keys"))
 
     def _present_producers(self) -> list[str]:
         found = []
@@ -229,6 +235,20 @@ def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
     items.sort(key=key)
 
 
+def _keys(path: str) -> dict[str, str]:
+    """The runner's input keys (matrix/run/reuse.py); none outside a run. An unreadable file stops the
+    session: records without their keys would silently never be reused."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise pytest.UsageError(f"--trt-keys {path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict):
+        raise pytest.UsageError(f"--trt-keys {path}: expected an object {{cell id: key}}")
+    return {str(k): str(v) for k, v in data.items()}
+
+
 def _now() -> str:
     return datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"
 
@@ -266,6 +286,7 @@ def _record(ms: MatrixSession, cell: cellmod.Cell, outcome: Outcome, started: st
         where=ms.where if cell.phase else "host",
         started_at=started,
         finished_at=_now(),
+        input_key=ms.keys.get(cell.id, ""),
     )
     return expect.apply(result, expectations())
 

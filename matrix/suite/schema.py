@@ -1,7 +1,8 @@
 """The result record: one JSON object per cell, versioned.
 
 Contract: `CellResult.to_json()` gives a dict that validates against `cell.schema.json` (schema
-`SCHEMA_ID`); `CellResult.from_json()` reads it back. Statuses are closed (`STATUSES`); only `pass`
+`SCHEMA_ID`); `CellResult.from_json()` reads it back, and also reads the older ids in `READABLE`
+(cell/1 records lack the optional `input_key` and `reused_from`). Statuses are closed (`STATUSES`); only `pass`
 and `xpass` count as a check that ran and held. This module runs inside the oldest images
 (Python 3.8), so it uses only the standard library.
 """
@@ -13,7 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-SCHEMA_ID = "trt-matrix.cell/1"
+SCHEMA_ID = "trt-matrix.cell/2"
+# cell/2 added two optional fields (input_key, reused_from; see cell.schema.json); cell/1 records
+# (runs made before) still load and report, so they stay readable.
+READABLE = ("trt-matrix.cell/1", SCHEMA_ID)
 SCHEMA_FILE = Path(__file__).with_name("cell.schema.json")
 
 # pass: ran, and what it asserts held.           fail: ran, and it did not.
@@ -70,6 +74,10 @@ class CellResult:
     where: str = ""
     started_at: str = ""
     finished_at: str = ""
+    # the hash of everything the cell's outcome depends on (matrix/run/reuse.py); "" when not computed
+    input_key: str = ""
+    # set on a record copied by `run --reuse`: {"run_id": run that executed it, "finished_at": when}
+    reused_from: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         _check_status(self.status)
@@ -87,8 +95,8 @@ class CellResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CellResult:
-        if data.get("schema") != SCHEMA_ID:
-            raise ValueError("record schema is {!r}, this reader knows {!r}".format(data.get("schema"), SCHEMA_ID))
+        if data.get("schema") not in READABLE:
+            raise ValueError("record schema is {!r}, this reader knows {!r}".format(data.get("schema"), READABLE))
         kwargs = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
         kwargs["api_path"] = tuple(kwargs.get("api_path", ()))
         kwargs["log"] = tuple(LogLine(str(x["severity"]), str(x["text"])) for x in kwargs.get("log", ()))
@@ -96,6 +104,11 @@ class CellResult:
 
     def replace(self, **changes: Any) -> CellResult:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def reused(self) -> bool:
+        """Copied from an earlier run by `run --reuse` (not executed in this one)."""
+        return self.reused_from is not None
 
     @property
     def passed(self) -> bool:
@@ -119,8 +132,8 @@ def validation_errors(record: dict[str, Any]) -> list[str]:
     matters when a record is written: the schema id, required fields and their types, the status.
     """
     problems: list[str] = []
-    if record.get("schema") != SCHEMA_ID:
-        problems.append("schema is {!r}, expected {!r}".format(record.get("schema"), SCHEMA_ID))
+    if record.get("schema") not in READABLE:
+        problems.append("schema is {!r}, expected one of {!r}".format(record.get("schema"), READABLE))
     required = {
         "run_id": str,
         "cell_id": str,

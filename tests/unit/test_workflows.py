@@ -76,6 +76,10 @@ def test_nightly_keeps_its_promises() -> None:
         assert step in collect, step
     assert "contents: write" in collect and "pages: write" not in collect
     assert "pages: write" in found["deploy"] and "id-token: write" in found["deploy"]
+    # incremental nights: every run reuses unchanged cells, except the weekly full run
+    assert 'date -u +%u)" = 7' in found["plan"] and "reuse: ${{ steps.reuse.outputs.reuse }}" in found["plan"]
+    assert '--reuse "$REUSE_FROM"' in found["host"]
+    assert all('${REUSE:+--reuse "$REUSE"}' in found[name] for name in ("produce", "crossload"))
 
 
 def test_pr_runs_the_cpu_tests_and_lint_only() -> None:
