@@ -28,8 +28,13 @@ HOME = ROOT / ".venv-nox"
 STAMP = HOME / "trt-matrix-bootstrap.txt"
 
 
+def say(message: str) -> None:
+    sys.stderr.write(f"bootstrap.py: {message}\n")
+    sys.stderr.flush()
+
+
 def fail(message: str) -> None:
-    print(f"bootstrap.py: {message}", file=sys.stderr)
+    say(message)
     raise SystemExit(2)
 
 
@@ -42,10 +47,8 @@ def ensure_nox() -> Path:
     python = python_in(HOME)
     if python.is_file() and STAMP.is_file() and STAMP.read_text(encoding="utf-8").strip() == NOX_REQUIREMENT:
         return python
-    if sys.version_info < (3, 8):
-        fail(f"needs Python 3.8 or later, not {sys.version.split()[0]}")
     if not python.is_file():
-        print(f"bootstrap.py: making {HOME.name}/ (a virtualenv for nox)", file=sys.stderr)
+        say(f"making {HOME.name}/ (a virtualenv for nox)")
         try:
             venv.EnvBuilder(with_pip=True, clear=True).create(HOME)
         except (OSError, subprocess.CalledProcessError) as exc:
@@ -53,7 +56,7 @@ def ensure_nox() -> Path:
                 f"could not make a virtualenv ({exc}); on Debian/Ubuntu install python3-venv "
                 f"(apt-get install python3-venv), then run this again"
             )
-    print(f"bootstrap.py: installing {NOX_REQUIREMENT} into {HOME.name}/", file=sys.stderr)
+    say(f"installing {NOX_REQUIREMENT} into {HOME.name}/")
     install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", NOX_REQUIREMENT]
     if subprocess.run(install, check=False).returncode != 0:
         fail(
