@@ -9,10 +9,10 @@ Public helper for tests and tools that need a release's real API surface:
 that the RUNNING interpreter (use `sys.executable`) imports that release's compiled bindings as
 `tensorrt` (the 8.6.1+ wheels call the package `tensorrt_bindings`; an alias makes it `tensorrt`, and
 `tensorrt.plugin` imports on 10.6+, which needs numpy). The libraries the module NEEDs are copies of a
-stand-in compiled here with the system `cc`: it exports exactly the `extern "C"` entry points that
-`nm -D --undefined-only` finds unresolved in the module (createInferBuilder_INTERNAL and friends), each
-returning NULL, plus MARKER_SYMBOL. So the API can be listed, never used: `trt.Builder(logger)` raises
-TypeError. Never import the bindings in the host process. `is_standin_library(path)` and
+stand-in written here as ELF by `elf_so` (no compiler, no binutils): it exports exactly the entry points
+the module's dynamic symbol table leaves unresolved (read with pyelftools: createInferBuilder_INTERNAL and
+friends), each returning NULL, plus MARKER_SYMBOL. So the API can be listed, never used:
+`trt.Builder(logger)` raises TypeError. Never import the bindings in the host process. `is_standin_library(path)` and
 `loaded_standins()` (matrix.suite.standin_probe, Python 3.8) let the suite refuse to run on it.
 Everything is cached under $TRT_MATRIX_CACHE (default ~/.cache/trt-matrix); the first call per release
 downloads one ~1 MB wheel. Raises UserError on network trouble and `wheels.NoWheel` when the index has no
@@ -34,8 +34,14 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerSymSection
+from elftools.elf.sections import SymbolTableSection
+
 from matrix.errors import UserError
-from matrix.offline import wheels
+from matrix.offline import elf_so, wheels
 from matrix.suite.standin_probe import MARKER_SYMBOL, MARKER_TEXT, is_standin_library, loaded_standins
 
 __all__ = [
@@ -81,13 +87,50 @@ def _run(argv: list[str]) -> str:
     return result.stdout
 
 
-def _nm(*args: str) -> str:
-    return _run([_tool("nm", "install binutils (apt-get install binutils)"), "-D", *args])
+@dataclasses.dataclass(frozen=True)
+class _Dynamic:
+    """What the dynamic linker sees of one ELF file: NEEDED entries and dynamic symbols."""
+
+    needed: tuple[str, ...]
+    defined: frozenset[str]
+    undefined: tuple[str, ...]  # global (not weak), unversioned: what a stand-in may have to provide
+
+
+@cache
+def _dynamic(path: str) -> _Dynamic:
+    """Read `path`'s dynamic section and dynamic symbol table with pyelftools (read once per process)."""
+    try:
+        with open(path, "rb") as handle:
+            elf = ELFFile(handle)
+            dynamic = next((s for s in elf.iter_sections() if isinstance(s, DynamicSection)), None)
+            # pyelftools sets `needed` on each DT_NEEDED tag (an attribute its type hints do not declare)
+            needed = tuple(str(vars(t)["needed"]) for t in dynamic.iter_tags("DT_NEEDED")) if dynamic else ()
+            dynsym = next((s for s in elf.iter_sections() if s["sh_type"] == "SHT_DYNSYM"), None)
+            versions = next((s for s in elf.iter_sections() if isinstance(s, GNUVerSymSection)), None)
+            defined: set[str] = set()
+            undefined: list[str] = []
+            if isinstance(dynsym, SymbolTableSection):
+                for i, symbol in enumerate(dynsym.iter_symbols()):
+                    if not symbol.name:
+                        continue
+                    if symbol["st_shndx"] != "SHN_UNDEF":
+                        defined.add(symbol.name)
+                    elif symbol["st_info"]["bind"] == "STB_GLOBAL" and _unversioned(versions, i):
+                        undefined.append(symbol.name)
+    except (OSError, ELFError) as exc:
+        raise UserError(f"{path}: cannot read its ELF dynamic section ({exc})") from exc
+    return _Dynamic(needed=needed, defined=frozenset(defined), undefined=tuple(undefined))
+
+
+def _unversioned(versions: GNUVerSymSection | None, index: int) -> bool:
+    """A reference without a symbol version (libc's and libstdc++'s are versioned: not ours to provide)."""
+    if versions is None:
+        return True
+    return versions.get_symbol(index)["ndx"] in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL")
 
 
 def _needed(module: Path) -> list[str]:
-    out = _run([_tool("readelf", "install binutils (apt-get install binutils)"), "-d", str(module)])
-    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+    return list(_dynamic(str(module)).needed)
 
 
 @cache
@@ -117,11 +160,9 @@ def _interpreter_symbols() -> frozenset[str]:
     return frozenset(names)
 
 
-@cache
 def _defined(path: str) -> frozenset[str]:
-    """Dynamic symbols `path` defines, without their version suffix (read once per process)."""
-    lines = _nm("--defined-only", path).splitlines()
-    return frozenset(line.split()[-1].split("@")[0] for line in lines if line.strip())
+    """Dynamic symbols `path` defines (names only: a version is not part of the name in the table)."""
+    return _dynamic(path).defined
 
 
 def required_symbols(module: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -141,57 +182,47 @@ def required_symbols(module: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if name not in sonames:
             provided |= _defined(system[name])
     symbols = []
-    for line in _nm("--undefined-only", str(module)).splitlines():
-        fields = line.split()
-        if len(fields) < 2 or fields[-2] != "U" or "@" in fields[-1]:
-            continue  # weak references and versioned (libc, libstdc++) symbols are not ours to provide
-        name = fields[-1]
+    for name in _dynamic(str(module)).undefined:
         if name in provided or name.startswith(("Py", "_Py")):
             continue
         if not _SYMBOL.match(name):
             raise UserError(f"{module}: undefined symbol {name!r} cannot be stood in")
         symbols.append(name)
     if not symbols:
-        raise UserError(f"{module}: no undefined entry points found with nm; is it a TensorRT bindings module?")
+        raise UserError(
+            f"{module}: no undefined entry points in its dynamic symbols; is it a TensorRT bindings module?"
+        )
     return tuple(sorted(set(symbols))), sonames
 
 
-def c_source(symbols: tuple[str, ...]) -> str:
-    """The stand-in's C source: each entry point returns NULL; the marker says what this library is."""
-    lines = [
-        "/* Generated by trt-matrix (matrix/offline/standin.py): a stand-in for TensorRT's libraries, so that",
-        " * the real Python bindings import for API introspection. Not TensorRT: every entry point",
-        " * returns NULL. */",
-        f'const char {MARKER_SYMBOL}[] = "{MARKER_TEXT}";',
-    ]
-    for i, name in enumerate(symbols):
-        lines.append(f'void *trt_matrix_standin_{i}(void) __asm__("{name}");')
-        lines.append(f"void *trt_matrix_standin_{i}(void) {{ return 0; }}")
-    return "\n".join(lines) + "\n"
+def library_bytes(symbols: tuple[str, ...]) -> bytes:
+    """The stand-in, written directly as ELF (no compiler): each entry point returns NULL; the marker says
+    what this library is."""
+    try:
+        return elf_so.shared_object(
+            elf_so.SharedObject(functions=symbols, data={MARKER_SYMBOL: MARKER_TEXT.encode("ascii") + b"\0"})
+        )
+    except ValueError as exc:
+        raise UserError(f"cannot write the stand-in library here: {exc}") from exc
 
 
-def _compile(symbols: tuple[str, ...]) -> Path:
-    """The stand-in for `symbols`, compiled once per distinct symbol set."""
-    source = c_source(symbols)
-    home = wheels.cache_dir() / "standin" / hashlib.sha256(source.encode()).hexdigest()[:16]
+def _digest(image: bytes) -> str:
+    return hashlib.sha256(image).hexdigest()
+
+
+def _build(symbols: tuple[str, ...]) -> Path:
+    """The stand-in for `symbols`, written once per distinct symbol set (and writer version)."""
+    image = library_bytes(symbols)
+    home = wheels.cache_dir() / "standin" / _digest(image)[:16]
     built = home / LIBRARY
     if built.is_file():
         return built
     home.mkdir(parents=True, exist_ok=True)
-    compiler = os.environ.get("CC") or _tool("cc", "install a C compiler (apt-get install gcc)")
-    with tempfile.TemporaryDirectory(dir=home) as tmp:
-        (Path(tmp) / "standin.c").write_text(source, encoding="utf-8")
-        out = Path(tmp) / LIBRARY
-        result = subprocess.run(
-            [compiler, "-shared", "-fPIC", "-O0", "-o", str(out), str(Path(tmp) / "standin.c")],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise UserError(f"could not compile the stand-in library with {compiler}: {result.stderr.strip()}")
-        (Path(tmp) / "standin.c").replace(home / "standin.c")
-        out.replace(built)
+    with tempfile.NamedTemporaryFile(dir=home, delete=False) as tmp:
+        tmp.write(image)
+    (home / "symbols.txt").write_text("\n".join(symbols) + "\n", encoding="utf-8")
+    Path(tmp.name).chmod(0o755)
+    Path(tmp.name).replace(built)
     return built
 
 
@@ -207,7 +238,9 @@ def stand_in(unpacked: wheels.Unpacked) -> Prepared:
     record = libdir / "standin.json"
     if record.is_file():
         data = json.loads(record.read_text(encoding="utf-8"))
-        if all((libdir / name).is_file() for name in data["sonames"]):
+        # A stand-in written by another version of this module (or compiled by an older one) is redone.
+        current = _digest(library_bytes(tuple(data["symbols"])))
+        if data.get("sha256") == current and all((libdir / name).is_file() for name in data["sonames"]):
             return Prepared(
                 bindings=unpacked,
                 libdir=libdir,
@@ -215,12 +248,15 @@ def stand_in(unpacked: wheels.Unpacked) -> Prepared:
                 sonames=tuple(data["sonames"]),
             )
     symbols, sonames = required_symbols(unpacked.module)
-    library = _compile(symbols)
+    library = _build(symbols)
     tmp = Path(tempfile.mkdtemp(dir=libdir.parent, prefix=".lib-"))
     for name in sonames:
         shutil.copy2(library, tmp / name)
     (tmp / "standin.json").write_text(
-        json.dumps({"symbols": symbols, "sonames": sonames, "library": str(library)}, indent=1),
+        json.dumps(
+            {"symbols": symbols, "sonames": sonames, "library": str(library), "sha256": _digest(library.read_bytes())},
+            indent=1,
+        ),
         encoding="utf-8",
     )
     shutil.rmtree(libdir, ignore_errors=True)
