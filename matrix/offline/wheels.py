@@ -100,16 +100,26 @@ def packages(path: Path | None = None) -> tuple[tuple[str, tuple[int, ...]], ...
         raise UserError(f"{path}: not a valid bindings file ({type(exc).__name__}: {exc})") from None
 
 
+NETWORK_ATTEMPTS = 3  # pip retries a request itself; a name-resolution outage can outlast those retries
+NETWORK_PAUSE_S = 10.0
+
+
 def _pip(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
+    """pip, run again (after a pause) while it fails for the network; then its last result."""
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise UserError(
-            f"{what}: pip did not finish in {PIP_TIMEOUT_S} s; check the network or proxy and try again"
-        ) from None
-    if "No module named pip" in result.stderr:
-        raise UserError(f"{what}: {sys.executable} has no pip; install it (`{sys.executable} -m ensurepip`)")
+    for attempt in range(1, NETWORK_ATTEMPTS + 1):
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise UserError(
+                f"{what}: pip did not finish in {PIP_TIMEOUT_S} s; check the network or proxy and try again"
+            ) from None
+        if "No module named pip" in result.stderr:
+            raise UserError(f"{what}: {sys.executable} has no pip; install it (`{sys.executable} -m ensurepip`)")
+        if result.returncode == 0 or not _NETWORK.search(result.stdout + result.stderr):
+            return result
+        if attempt < NETWORK_ATTEMPTS:
+            time.sleep(NETWORK_PAUSE_S * attempt)
     return result
 
 

@@ -151,3 +151,25 @@ def test_an_interpreter_without_pip_is_told_so(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(subprocess, "run", no_pip)
     with pytest.raises(UserError, match="has no pip; install it"):
         wheels.index(refresh=True)
+
+
+def test_pip_is_run_again_while_the_network_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name-resolution outage can outlast pip's own retries: the call is repeated, then the last result."""
+    answers = [
+        subprocess.CompletedProcess([], 1, "", "ERROR: ... Temporary failure in name resolution"),
+        subprocess.CompletedProcess([], 0, "tensorrt-bindings (8.6.1)", ""),
+    ]
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return answers.pop(0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(wheels, "NETWORK_PAUSE_S", 0.0)
+    assert wheels._pip(["index", "versions", "x"], "listing x").returncode == 0
+    assert len(calls) == 2
+    not_network = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for x")
+    answers[:] = [not_network]
+    assert wheels._pip(["download", "x"], "downloading x").returncode == 1  # not the network: no second try
+    assert len(calls) == 3
