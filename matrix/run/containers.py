@@ -15,6 +15,7 @@ as infra_error and starts a fresh container for the rest; when it does not, `Dae
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -29,6 +30,7 @@ LABEL = "org.trt-matrix.run"
 POLL_S = 0.5  # how often a running container's progress is shown; its exit is seen at once
 LOG_TAIL = 40
 DAEMON_GRACE_S = 60.0  # how long a run waits for a restarted daemon before it stops
+STABLE_PINGS = 3  # one a second
 DAEMON_GRACE_ENV = "TRT_MATRIX_DAEMON_GRACE_S"  # overrides it (the fault tests use a few seconds)
 
 
@@ -173,6 +175,21 @@ def create_kwargs(job: Job) -> dict[str, Any]:
     return kwargs
 
 
+# What the SDK raises when the daemon does not answer (an APIError is an answer: it is not one of these).
+DAEMON_AWAY = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def _remove_named(client: Any, name: str) -> None:
+    import docker
+
+    with contextlib.suppress(docker.errors.NotFound):
+        client.api.remove_container(name, force=True)
+
+
 def _wait_timed_out(exc: BaseException) -> bool:
     """Whether a `wait(timeout=...)` error is only its timeout (the container still runs), not a lost daemon."""
     import urllib3
@@ -196,15 +213,19 @@ def _await_daemon(client: Any, job: Job, reason: str, tick: Callable[[], None]) 
     """Wait for the daemon to answer a ping again, showing progress; DaemonGone after the grace time."""
     grace = daemon_grace_s()
     started = time.monotonic()
+    answered = 0  # a daemon shutting down may still answer a moment: it is back after STABLE_PINGS in a row
     while True:
         try:
             client.api.ping()
-            return
+            answered += 1
+            if answered >= STABLE_PINGS:
+                return
         except (requests.exceptions.RequestException, OSError):
-            pass
+            answered = 0
         except Exception as exc:  # a daemon still starting up answers with errors: not back yet
             if "docker" not in type(exc).__module__:
                 raise
+            answered = 0
         waited = time.monotonic() - started
         if waited > grace:
             raise DaemonGone(job, reason, waited)
@@ -239,6 +260,7 @@ def run_container(client: Any, job: Job, reaper: Reaper, tick: Callable[[], None
     container = None
     try:
         try:
+            _remove_named(client, job.name)  # one an earlier attempt left while the daemon was away
             container = client.containers.create(**create_kwargs(job))
             reaper.add(container.id)
             container.start()
@@ -256,7 +278,7 @@ def run_container(client: Any, job: Job, reaper: Reaper, tick: Callable[[], None
                 logs=_logs(container),
                 duration_s=round(time.monotonic() - started, 3),
             )
-        except requests.exceptions.RequestException as exc:  # the daemon went away (restart, stop, crash)
+        except DAEMON_AWAY as exc:  # the daemon went away (restart, stop, crash)
             reason = _daemon_reason(exc)
             _await_daemon(client, job, reason, tick)
             logs: tuple[str, ...] = ()

@@ -303,11 +303,15 @@ def private_daemon(test_base: str) -> Iterator[PrivateDaemon]:
     if shutil.which("dockerd") is None:
         pytest.skip("no dockerd binary to start a private daemon with")
     started = time.monotonic()
-    daemon = PrivateDaemon(Path(tempfile.mkdtemp(prefix="trtm-dockerd-", dir="/tmp")))  # noqa: S108 - a short socket path
+    daemon = PrivateDaemon(Path(tempfile.mkdtemp(prefix="trtm-dockerd-", dir="/tmp")))  # a short socket path
     try:
         daemon.start()
         save = subprocess.Popen(["docker", "save", test_base], stdout=subprocess.PIPE)
-        load = subprocess.run(["docker", "-H", daemon.host, "load"], stdin=save.stdout, capture_output=True, check=False)
+        load = subprocess.run(
+            ["docker", "-H", daemon.host, "load"], stdin=save.stdout, capture_output=True, check=False
+        )
+        assert save.stdout is not None
+        save.stdout.close()
         assert save.wait(120) == 0 and load.returncode == 0, load.stderr
         _prebuild(daemon.client())
         print(f"private daemon: started, base loaded and trt86 built in {time.monotonic() - started:.1f} s")
