@@ -130,7 +130,7 @@ def _disk_fills_after(monkeypatch: pytest.MonkeyPatch, room: int, code: int = er
         left[0] -= n
         return n
 
-    monkeypatch.setattr(resultfile.os, "write", write)
+    monkeypatch.setattr(os, "write", write)
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
