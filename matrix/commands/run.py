@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from matrix.commands import images, selection
+from matrix.errors import UserError
 
 EPILOG = """\
 tiers (the run says which one it used, and why):
@@ -188,6 +189,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate)  # `kill` and CI cancellation: stop cleanly, as Ctrl-C does
     try:
         summary = runner.execute()
+    except UserError:  # a fault of the machine (full disk, lost daemon): the display ends before its line
+        display.close()
+        raise
     except (KeyboardInterrupt, runmod.Interrupted):
         display.close()
         print(
@@ -197,7 +201,17 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     display.close()
-    lines = run_setup.finish(args, setup, summary)
+    try:
+        lines = run_setup.finish(args, setup, summary)
+    except OSError as exc:
+        from matrix.suite import resultfile
+
+        if not resultfile.is_full(exc):
+            raise
+        raise UserError(
+            f"the file system of {exc.filename or args.report} is full ({exc.strerror}) while writing the report; "
+            f"free space, then trt-matrix report {setup.options.results_dir}"
+        ) from None
     for line in lines:
         print(line)
     return 1 if _broken(summary) or summary.recorded < summary.planned else 0

@@ -6,11 +6,18 @@ Contract: `run_container(client, job, tick)` creates the container for `job`, st
 in every case, Ctrl-C included (`Reaper` removes whatever a run started). Settings: no network,
 every capability dropped, no-new-privileges, read-only root file system with a /tmp tmpfs, a pid
 limit, the repository and other producers' artifacts mounted read-only, a non-root user, one GPU.
+
+A daemon that stops answering while a container runs (restarted, stopped, crashed) is waited for up to
+`daemon_grace_s()`: when it answers again, the container (stopped by the daemon's shutdown, or kept
+by live-restore) is abandoned and `Ended.daemon_lost` says why, so the runner records the cell in flight
+as infra_error and starts a fresh container for the rest; when it does not, `DaemonGone` is raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import signal
 import threading
 import time
@@ -22,6 +29,27 @@ import requests
 LABEL = "org.trt-matrix.run"
 POLL_S = 0.5  # how often a running container's progress is shown; its exit is seen at once
 LOG_TAIL = 40
+DAEMON_GRACE_S = 60.0  # how long a run waits for a restarted daemon before it stops
+STABLE_PINGS = 3  # one a second
+DAEMON_GRACE_ENV = "TRT_MATRIX_DAEMON_GRACE_S"  # overrides it (the fault tests use a few seconds)
+
+
+def daemon_grace_s() -> float:
+    text = os.environ.get(DAEMON_GRACE_ENV, "")
+    try:
+        return float(text) if text else DAEMON_GRACE_S
+    except ValueError:
+        return DAEMON_GRACE_S
+
+
+class DaemonGone(Exception):
+    """The Docker daemon stopped answering while a container ran and did not come back in time."""
+
+    def __init__(self, job: Job, reason: str, waited_s: float) -> None:
+        self.job = job
+        self.reason = reason
+        self.waited_s = waited_s
+        super().__init__(f"{reason} (waited {waited_s:.0f} s for it to come back)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -61,6 +89,7 @@ class Ended:
     error: str
     logs: tuple[str, ...]
     duration_s: float
+    daemon_lost: str = ""  # why the daemon stopped answering while the container ran ('' if it did not)
 
 
 class Reaper:
@@ -75,9 +104,13 @@ class Reaper:
         with self._lock:
             self._ids.add(container_id)
 
-    def remove(self, container_id: str) -> None:
+    def remove(self, container_id: str, keep_if_unreachable: bool = False) -> None:
         try:
             self.client.containers.get(container_id).remove(force=True)
+        except requests.exceptions.RequestException:
+            if keep_if_unreachable:  # the daemon is away: remove_all (or the next run) tries again
+                return
+            raise
         except Exception as exc:  # already gone is fine; anything else is reported by remove_all
             if "No such container" not in str(exc) and "404" not in str(exc):
                 raise
@@ -142,39 +175,128 @@ def create_kwargs(job: Job) -> dict[str, Any]:
     return kwargs
 
 
+# What the SDK raises when the daemon does not answer (an APIError is an answer: it is not one of these).
+DAEMON_AWAY = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def _remove_named(client: Any, name: str) -> None:
+    import docker
+
+    with contextlib.suppress(docker.errors.NotFound):
+        client.api.remove_container(name, force=True)
+
+
+def _wait_timed_out(exc: BaseException) -> bool:
+    """Whether a `wait(timeout=...)` error is only its timeout (the container still runs), not a lost daemon."""
+    import urllib3
+
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        if isinstance(current, urllib3.exceptions.ReadTimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _daemon_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"the Docker daemon stopped answering ({text[0][:200] if text else type(exc).__name__})"
+
+
+def _await_daemon(client: Any, job: Job, reason: str, tick: Callable[[], None]) -> None:
+    """Wait for the daemon to answer a ping again, showing progress; DaemonGone after the grace time."""
+    grace = daemon_grace_s()
+    started = time.monotonic()
+    answered = 0  # a daemon shutting down may still answer a moment: it is back after STABLE_PINGS in a row
+    while True:
+        try:
+            client.api.ping()
+            answered += 1
+            if answered >= STABLE_PINGS:
+                return
+        except (requests.exceptions.RequestException, OSError):
+            answered = 0
+        except Exception as exc:  # a daemon still starting up answers with errors: not back yet
+            if "docker" not in type(exc).__module__:
+                raise
+            answered = 0
+        waited = time.monotonic() - started
+        if waited > grace:
+            raise DaemonGone(job, reason, waited)
+        tick()
+        time.sleep(1.0)
+
+
+def _wait_for_exit(container: Any, job: Job, started: float, tick: Callable[[], None]) -> bool:
+    """Until the container exits (True if it was killed at its deadline); a lost daemon raises."""
+    deadline = started + job.timeout_s
+    while True:
+        try:
+            container.wait(timeout=POLL_S)  # returns the moment the container exits
+            return False
+        except requests.exceptions.ConnectionError as exc:
+            if not _wait_timed_out(exc):
+                raise  # not "still running after POLL_S": the daemon is away
+        if time.monotonic() > deadline:
+            container.kill()
+            container.wait(timeout=30)
+            return True
+        tick()
+
+
+def _logs(container: Any) -> tuple[str, ...]:
+    raw = container.logs(tail=LOG_TAIL).decode("utf-8", errors="replace")
+    return tuple(line for line in raw.splitlines() if line.strip())
+
+
 def run_container(client: Any, job: Job, reaper: Reaper, tick: Callable[[], None]) -> Ended:
     started = time.monotonic()
-    container = client.containers.create(**create_kwargs(job))
-    reaper.add(container.id)
-    timed_out = False
+    container = None
     try:
-        container.start()
-        deadline = started + job.timeout_s
-        while True:
-            try:
-                container.wait(timeout=POLL_S)  # returns the moment the container exits
-                break
-            except requests.exceptions.ConnectionError:  # still running after POLL_S: the wait timed out
-                pass
-            if time.monotonic() > deadline:
-                timed_out = True
-                container.kill()
-                container.wait(timeout=30)
-                break
+        try:
+            _remove_named(client, job.name)  # one an earlier attempt left while the daemon was away
+            container = client.containers.create(**create_kwargs(job))
+            reaper.add(container.id)
+            container.start()
+            timed_out = _wait_for_exit(container, job, started, tick)
+            container.reload()
             tick()
-        container.reload()
-        tick()
-        state = container.attrs.get("State", {})
-        raw_logs = container.logs(tail=LOG_TAIL).decode("utf-8", errors="replace")
-        exit_code = state.get("ExitCode")
-        return Ended(
-            exit_code=exit_code,
-            signal=_signal_name(exit_code) if isinstance(exit_code, int) else None,
-            oom_killed=bool(state.get("OOMKilled")),
-            timed_out=timed_out,
-            error=str(state.get("Error") or ""),
-            logs=tuple(line for line in raw_logs.splitlines() if line.strip()),
-            duration_s=round(time.monotonic() - started, 3),
-        )
+            state = container.attrs.get("State", {})
+            exit_code = state.get("ExitCode")
+            return Ended(
+                exit_code=exit_code,
+                signal=_signal_name(exit_code) if isinstance(exit_code, int) else None,
+                oom_killed=bool(state.get("OOMKilled")),
+                timed_out=timed_out,
+                error=str(state.get("Error") or ""),
+                logs=_logs(container),
+                duration_s=round(time.monotonic() - started, 3),
+            )
+        except DAEMON_AWAY as exc:  # the daemon went away (restart, stop, crash)
+            reason = _daemon_reason(exc)
+            _await_daemon(client, job, reason, tick)
+            logs: tuple[str, ...] = ()
+            if container is not None:
+                try:
+                    logs = _logs(container)
+                except Exception as again:  # a daemon that lost the container too: nothing to show
+                    logs = (f"(no logs: {str(again).strip()[:200]})",)
+            return Ended(
+                exit_code=None,
+                signal=None,
+                oom_killed=False,
+                timed_out=False,
+                error="",
+                logs=logs,
+                duration_s=round(time.monotonic() - started, 3),
+                daemon_lost=reason,
+            )
     finally:
-        reaper.remove(container.id)
+        if container is not None:
+            reaper.remove(container.id, keep_if_unreachable=True)

@@ -8,6 +8,12 @@ after that `infra_error`). Phase 2 starts after every phase-1 container has fini
 every producer's artifacts read-only into each consumer (one container per consumer). GPUs are
 handed out one per container, never shared, so two latency measurements never share a GPU. Every
 container is removed, Ctrl-C included.
+
+Faults of the machine stop the run with one line (a `UserError`), every finished cell kept whole, so
+that `--resume` completes it: a full results or artifacts file system (the runner's own write, or a
+container that stopped on one), and a Docker daemon that stopped answering and did not come back. A
+daemon that comes back (restarted) costs only the cells in flight: they become infra_error, and
+fresh containers run the rest.
 """
 
 from __future__ import annotations
@@ -293,6 +299,11 @@ class Runner:
             code = proc.wait()
         for record in tail.read():
             self.progress.cell(record)
+        if code == resultfile.FULL_EXIT_CODE:
+            found = [line for line in lines if resultfile.FULL_PREFIX in line]
+            if found:
+                text = found[-1].split(resultfile.FULL_PREFIX, 1)[1].rstrip("! ").strip()
+                raise UserError(f"{text} --run-id {self.o.run_id}")
         left = self.missing(release, phase)
         last = next((line for line in reversed(lines) if line.strip()), "no output")
         for cell in left:
@@ -380,6 +391,8 @@ class Runner:
             with self._lock:
                 self.containers_started += 1
             ended = containers.run_container(self.client, job, self.reaper, tick)
+            if ended.exit_code == resultfile.FULL_EXIT_CODE and not ended.daemon_lost:
+                raise UserError(self._full_in_container(ended, job))
             left = self.missing(release, phase)
             if not left:
                 self.progress.job(release, phase, "done", f"exit {ended.exit_code}, {ended.duration_s:.0f}s")
@@ -400,6 +413,38 @@ class Runner:
                 self.progress.job(release, phase, "gave up", reason)
                 return
             self.progress.job(release, phase, "restarting", f"{reason}; resuming {len(left) - 1} cells")
+
+    def _full_in_container(self, ended: containers.Ended, job: containers.Job) -> str:
+        """The suite's own line about a full file system, with the host's folders in place of the mounts."""
+        found = [line for line in ended.logs if resultfile.FULL_PREFIX in line]
+        if not found:
+            return (
+                f"the {job.release} phase-{job.phase} container stopped on a full file system; free space in "
+                f"{self.o.results_dir} and {self.o.artifacts_dir}, then trt-matrix run --resume "
+                f"--run-id {self.o.run_id}"
+            )
+        text = found[-1].split(resultfile.FULL_PREFIX, 1)[1].rstrip("! ").strip()
+        text = text.replace(" writing /results/", f" writing {self.o.results_dir}/")
+        text = text.replace(" writing /artifacts/", f" writing {self.o.artifacts_dir}/")
+        return f"{text} --run-id {self.o.run_id}"
+
+    def _fault_line(self, exc: BaseException) -> str | None:
+        """The one line for a fault of the machine that stops the run (None: not one of those)."""
+        again = f"trt-matrix run --resume --run-id {self.o.run_id}"
+        if isinstance(exc, resultfile.ResultsFull):
+            return f"{exc} --run-id {self.o.run_id}"
+        if isinstance(exc, containers.DaemonGone):
+            return (
+                f"{exc.reason} while the {exc.job.release} phase-{exc.job.phase} container ran, and did not "
+                f"answer again within {exc.waited_s:.0f} s; every finished cell is kept in {self.o.results_dir}: "
+                f"start the daemon, then {again}"
+            )
+        if resultfile.is_full(exc):
+            assert isinstance(exc, OSError)
+            folder = "artifacts" if str(exc.filename or "").startswith(str(self.o.artifacts_dir)) else "results"
+            message = resultfile.full_message(exc.filename or self.o.results_dir, exc, folder)
+            return f"{message} --run-id {self.o.run_id}"
+        return None
 
     def record_not_run(self) -> None:
         """Tier 0: every phase-1/2 cell is recorded as not run, with the reason this host gave."""
@@ -463,6 +508,11 @@ class Runner:
                     self.prepare_phase(phase)
                     if any(c.phase == phase for c in self.o.cells):
                         self.run_phase_parallel(phase)
+        except (resultfile.ResultsFull, containers.DaemonGone, OSError) as exc:
+            line = self._fault_line(exc)
+            if line is None:
+                raise
+            raise UserError(line) from None
         finally:
             if self.reaper is not None:
                 for error in self.reaper.remove_all():
@@ -505,6 +555,8 @@ def _records(results_dir: Path) -> list[CellResult]:
 
 def _why_stopped(ended: containers.Ended, job: containers.Job) -> tuple[str, str | None, str]:
     where = f"the {job.release} phase-{job.phase} container"
+    if ended.daemon_lost:
+        return "infra_error", None, f"{where} was lost while this cell ran: {ended.daemon_lost}"
     if ended.timed_out:
         return "timeout", None, f"{where} ran past its {job.timeout_s:.0f} s limit and was killed while this cell ran"
     if ended.oom_killed:

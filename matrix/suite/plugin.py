@@ -7,7 +7,9 @@ run), runs it isolated (`isolate.run_isolated`), applies expectations.toml, appe
 <results>/<release>.p<phase>.jsonl before pytest learns the outcome, and then maps it: pass -> pass,
 skip/na -> skipped with the reason, xfail -> xfailed, anything else -> failed. `--trt-resume` skips
 cells already recorded. Options also read TRT_MATRIX_* environment variables (the runner sets them).
-Runs on Python 3.8.
+A full file system (results or artifacts) stops the session at once with exit status
+`resultfile.FULL_EXIT_CODE` and one line starting `resultfile.FULL_PREFIX`: no record is half-written,
+and no later cell is tried. Runs on Python 3.8.
 """
 
 from __future__ import annotations
@@ -199,7 +201,20 @@ def pytest_collection_finish(session: Any) -> None:
             for item in session.items
         )
     ):
-        _update_manifest(ms, Outcome("pass"))
+        _write_or_stop(lambda: _update_manifest(ms, Outcome("pass")), ms.artifacts / ms.release, "artifacts")
+
+
+def _write_or_stop(write: Callable[[], None], where: Path, folder: str) -> None:
+    """Run `write`; a full file system ends the whole session with one line (the runner reads it)."""
+    try:
+        write()
+    except resultfile.ResultsFull as exc:
+        pytest.exit(resultfile.FULL_PREFIX + str(exc), returncode=resultfile.FULL_EXIT_CODE)
+    except OSError as exc:
+        if not resultfile.is_full(exc):
+            raise
+        message = resultfile.full_message(exc.filename or where, exc, folder)
+        pytest.exit(resultfile.FULL_PREFIX + message, returncode=resultfile.FULL_EXIT_CODE)
 
 
 def pytest_report_header(config: Any) -> list[str]:
@@ -359,10 +374,10 @@ def run_cell(request: Any) -> Callable[[cellmod.Cell], CellResult]:
             ctx = CheckContext(cell, ms.release, ms.artifacts, ctx_scratch, {"timeout": ms.timeout})
             outcome = isolate.run_isolated(TARGETS[cell.check], ctx, ms.timeout)
         result = _record(ms, cell, outcome, started, time.monotonic() - t0)
-        ms.writer(cell.phase).write(result)
+        _write_or_stop(lambda: ms.writer(cell.phase).write(result), ms.results, "results")
         ms.recorded += 1
         if outcome.artifacts:
-            _update_manifest(ms, outcome)
+            _write_or_stop(lambda: _update_manifest(ms, outcome), ms.artifacts / ms.release, "artifacts")
         _report(result)
         return result
 

@@ -3,11 +3,16 @@
 Contract: `ResultWriter.write()` makes the record durable before it returns (flush + fsync), so a
 killed run keeps every finished cell. `read()` returns the records of a file and tolerates the one
 torn line a kill can leave at the end; any other bad line is an error naming file and line.
-`done_ids()` is what `--resume` skips. Runs on Python 3.8, standard library only.
+`done_ids()` is what `--resume` skips. A write that fails (a full file system above all) leaves the
+file as it was: the part of the line that reached the disk is cut off again, so the next read and the
+next append see whole records only; a full file system (ENOSPC, EDQUOT) is a `ResultsFull` whose text
+is the one line a user gets. Runs on Python 3.8, standard library only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from pathlib import Path
@@ -20,6 +25,34 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 class ResultFileError(Exception):
     """A results file that cannot be read as records (named, with the line)."""
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# The suite's exit status when it stops because the results (or artifacts) file system is full, and the
+# prefix of the line it prints then: the runner stops the run on either instead of recording the cell.
+FULL_EXIT_CODE = 28
+FULL_PREFIX = "trt-matrix: file system full: "
+
+
+class ResultsFull(Exception):
+    """The file system a results file is on is full (or over quota): the run must stop."""
+
+    def __init__(self, path: PathLike, error: OSError) -> None:
+        self.path = Path(path)
+        self.error = error
+        super().__init__(full_message(path, error))
+
+
+def is_full(error: BaseException) -> bool:
+    """Whether an OSError says the file system is full or over quota."""
+    return isinstance(error, OSError) and error.errno in FULL_ERRNOS
+
+
+def full_message(path: PathLike, error: OSError, folder: str = "results") -> str:
+    """The one line a user gets when writing `path` found its file system full."""
+    what = error.strerror or os.strerror(error.errno or errno.ENOSPC)
+    then = "free space, then trt-matrix run --resume"
+    return f"the {folder} folder's file system is full ({what} writing {path}): {then}"
 
 
 class ResultWriter:
@@ -47,11 +80,28 @@ class ResultWriter:
             raise ValueError(
                 "refusing to write an invalid record for {}: {}".format(result.cell_id, "; ".join(problems))
             )
-        line = dumps(result) + "\n"
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        data = (dumps(result) + "\n").encode("utf-8")
+        fd = os.open(str(self.path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:  # a short write (the disk filled mid-line) is followed by its error
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                _cut(fd, size)
+                if is_full(exc):
+                    raise ResultsFull(self.path, exc) from None
+                raise
+        finally:
+            os.close(fd)
+
+
+def _cut(fd: int, size: int) -> None:
+    """Drop the part of a failed append that reached the file (cutting needs no free space)."""
+    with contextlib.suppress(OSError):  # if not, the reader still takes a torn last line for what it is
+        os.ftruncate(fd, size)
 
 
 def read(path: PathLike) -> list[CellResult]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,48 @@ def test_a_folder_in_place_of_the_file_is_a_result_file_error(tmp_path: Path) ->
     (tmp_path / "trt86.p1.jsonl").mkdir()
     with pytest.raises(resultfile.ResultFileError, match="cannot be read"):
         resultfile.read(tmp_path / "trt86.p1.jsonl")
+
+
+def _disk_fills_after(monkeypatch: pytest.MonkeyPatch, room: int, code: int = errno.ENOSPC) -> None:
+    """os.write as on a file system with `room` bytes left: a short write, then the error."""
+    real = os.write
+    left = [room]
+
+    def write(fd: int, data: bytes | memoryview) -> int:
+        if left[0] <= 0:
+            raise OSError(code, os.strerror(code))
+        n = real(fd, bytes(data[: left[0]]))
+        left[0] -= n
+        return n
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_mid_record_leaves_only_whole_records_and_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    path = tmp_path / "trt86.p1.jsonl"
+    writer = resultfile.ResultWriter(path)
+    writer.write(make("serialize:trt86>trt86:retinaface-mnet:fp32:onnx"))
+    before = path.read_bytes()
+    _disk_fills_after(monkeypatch, 100, code)  # the next record is cut after 100 bytes
+    with pytest.raises(resultfile.ResultsFull) as caught:
+        writer.write(make("serialize:trt86>trt86:scrfd-500m:fp32:onnx"))
+    assert path.read_bytes() == before  # the half record is gone again: the next append starts clean
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    assert message.startswith("the results folder's file system is full (")
+    assert message.endswith("free space, then trt-matrix run --resume")
+    monkeypatch.undo()  # space freed: appending goes on, and every record reads back
+    writer.write(make("serialize:trt86>trt86:scrfd-500m:fp32:onnx"))
+    assert [r.model for r in resultfile.read(path)] == ["retinaface-mnet", "scrfd-500m"]
+
+
+def test_another_write_error_is_not_called_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "trt86.p1.jsonl"
+    _disk_fills_after(monkeypatch, 10, errno.EIO)
+    with pytest.raises(OSError) as caught:
+        resultfile.ResultWriter(path).write(make())
+    assert not isinstance(caught.value, resultfile.ResultsFull) and caught.value.errno == errno.EIO
+    assert path.read_bytes() == b""
