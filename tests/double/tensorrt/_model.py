@@ -242,6 +242,7 @@ class BuilderModel(_Owned):
             "flags": flags,
             "hardware_compatibility_level": getattr(config._hw, "name", None),
             "double": T["__trt_matrix_double__"],
+            **_inspector.build_meta(config),
         }
         data = _plan.write(T["__trt_matrix_double__"], meta, engine_onnx)
         _log(self._logger, "INFO", f"[MemUsageChange] TensorRT double: serialized engine of {len(data)} bytes")
@@ -516,6 +517,9 @@ class ICudaEngineModel(_Owned):
     def serialize(self) -> Any:
         return T["IHostMemory"](self._data)
 
+    def create_engine_inspector(self) -> Any:
+        return _inspector.create(self)  # _inspector.py
+
     def _new_context(self) -> Any:
         context = T["IExecutionContext"]()
         context._engine, context._addresses, context._session = self, {}, None  # keep_alive<0,1>
@@ -639,6 +643,7 @@ MODELS = {
     "IExecutionContext": IExecutionContextModel,
 }
 
-from tensorrt import _int8  # noqa: E402  (the INT8 models need this module's helpers)
+from tensorrt import _inspector, _int8  # noqa: E402  (they need this module's helpers)
 
 MODELS.update(_int8.MODELS)
+MODELS.update(_inspector.MODELS)
