@@ -59,8 +59,8 @@ def _judge(
         [x.text for x in session.log_lines()],
         only=("cutensor-permutate", "invalid-resource-handle", "out-of-memory"),
     )
-    if known:
-        problems.append(known.describe())
+    if known:  # first: the reason keeps only the first few problems, and this one names the cause
+        problems.insert(0, known.describe())
     return problems
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from tensorrt import _plan
+from tensorrt import _faults, _plan
 
 T: dict[str, Any] = {}  # the built module's namespace (classes by name), set by bind()
 
@@ -200,18 +200,29 @@ class BuilderModel(_Owned):
 
     def create_network(self, flags: int = 0) -> Any:
         network = T["INetworkDefinition"]()
-        network._flags, network._builder = int(flags), self  # keep_alive<0,1>
+        network._flags = int(flags)
+        self._keep(network)
         return network
+
+    def _keep(self, child: Any) -> None:
+        """keep_alive<0,1>: the child holds the builder; under a destroy-order fault it only counts it."""
+        if _faults.builder_keeps_alive():
+            child._builder = self
+        else:
+            self._adopt(child)
 
     def create_builder_config(self) -> Any:
         config = T["IBuilderConfig"]()
-        config._flags, config._pools, config._builder = set(), {}, self  # keep_alive<0,1>
+        config._flags, config._pools = set(), {}
+        self._keep(config)
         config._calibrator, config._hw = None, None
         return config
 
     def build_serialized_network(self, network: Any, config: Any) -> Any:
         """Plan bytes with the release's header (PH, PF); the payload is the double's. Not keep_alive:
         the IHostMemory does not hold the builder (research note 'Builder.__del__')."""
+        if _faults.out_of_memory(self._logger):
+            return None
         if getattr(network, "_onnx", None) is None:
             _log(
                 self._logger,
@@ -231,6 +242,7 @@ class BuilderModel(_Owned):
             "flags": flags,
             "hardware_compatibility_level": getattr(config._hw, "name", None),
             "double": T["__trt_matrix_double__"],
+            **_inspector.build_meta(config),
         }
         data = _plan.write(T["__trt_matrix_double__"], meta, engine_onnx)
         _log(self._logger, "INFO", f"[MemUsageChange] TensorRT double: serialized engine of {len(data)} bytes")
@@ -438,6 +450,7 @@ def _deserialize(logger: Any, data: bytes, host_code: bool) -> Any:
     engine._meta, engine._onnx, engine._data = meta, onnx_bytes, data
     engine._inputs, engine._outputs = _graph_io(onnx_bytes)
     engine._major = major
+    _faults.remember_context(engine)
     return engine
 
 
@@ -472,7 +485,7 @@ class ICudaEngineModel(_Owned):
 
     def get_tensor_shape(self, name: str) -> Any:
         found = self._find(name)
-        return T["Dims"](found[1]) if found is not None and "Dims" in T else (found[1] if found else ())
+        return T["Dims"](found[1] if found is not None else ())
 
     def get_tensor_dtype(self, name: str) -> Any:
         found = self._find(name)
@@ -485,17 +498,27 @@ class ICudaEngineModel(_Owned):
     def get_binding_name(self, index: int) -> Any:
         return self.get_tensor_name(index)
 
+    def get_binding_index(self, name: str) -> int:
+        """-1 for a name that is no binding (ICudaEngine.get_binding_index docs, 8.x)."""
+        return next((i for i, e in enumerate(self._io()) if e[0] == name), -1)
+
+    def _binding(self, index: Any) -> Any:  # 8.x overloads: an index or a binding name
+        return self._io()[self.get_binding_index(index) if isinstance(index, str) else int(index)]
+
     def get_binding_shape(self, index: Any) -> Any:
-        return self._io()[index][1]
+        return T["Dims"](self._binding(index)[1])
 
     def get_binding_dtype(self, index: Any) -> Any:
-        return getattr(T["DataType"], self._io()[index][2])
+        return getattr(T["DataType"], self._binding(index)[2])
 
     def binding_is_input(self, index: Any) -> bool:
-        return bool(self._io()[index][3])
+        return bool(self._binding(index)[3])
 
     def serialize(self) -> Any:
         return T["IHostMemory"](self._data)
+
+    def create_engine_inspector(self) -> Any:
+        return _inspector.create(self)  # _inspector.py
 
     def _new_context(self) -> Any:
         context = T["IExecutionContext"]()
@@ -540,6 +563,9 @@ class IExecutionContextModel:
         return int(self._addresses.get(name, 0))
 
     def execute_v2(self, bindings: Any) -> bool:
+        _faults.execute_v2_entry()
+        if _faults.wrong_context(self):
+            return False
         io = self._engine._io()
         if len(bindings) != len(io):
             return self._error(
@@ -569,6 +595,10 @@ class IExecutionContextModel:
             return self._error(
                 "1: [reformat.cpp::executeCutensor::384] Error Code 1: Cuda Runtime (invalid resource handle)"
             )
+        if _faults.wrong_context(self):
+            return False
+        if _faults.v3_zeros(self):
+            return True
         return self._run(dict(self._addresses))
 
     def _run(self, pointers: dict[str, int]) -> bool:
@@ -613,6 +643,7 @@ MODELS = {
     "IExecutionContext": IExecutionContextModel,
 }
 
-from tensorrt import _int8  # noqa: E402  (the INT8 models need this module's helpers)
+from tensorrt import _inspector, _int8  # noqa: E402  (they need this module's helpers)
 
 MODELS.update(_int8.MODELS)
+MODELS.update(_inspector.MODELS)
