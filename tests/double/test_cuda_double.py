@@ -73,3 +73,20 @@ def test_no_c_compiler_is_needed(tmp_path: Path) -> None:
         os.environ.update(old)
     assert not list((ROOT / "tests" / "double").rglob("*.c"))
     assert not (ROOT / "tests" / "double" / "nvidia").exists()
+
+
+DIMS = """
+import json, tensorrt as trt
+d = trt.Dims([1, 3, 8, 8])
+out = [len(d), list(d), d[-1], d == (1, 3, 8, 8), d == trt.Dims((1, 3, 8, 8)), d == (1, 3), str(d)]
+try:
+    d[4]
+except IndexError as exc:
+    out.append(str(exc))
+print(json.dumps(out))
+"""
+
+
+def test_dims_behave_as_the_bindings_sequence() -> None:
+    """Found by the execute and deserialize checks: `Dims()` took no arguments, so every engine shape failed."""
+    assert run_py("8.6.1", DIMS) == [4, [1, 3, 8, 8], 8, True, True, False, "(1, 3, 8, 8)", "Out of bounds"]

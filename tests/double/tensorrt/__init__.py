@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tensorrt import _model
+from tensorrt import _dims, _model
 
 _SURFACES = Path(__file__).resolve().parent / "surface"
 
@@ -87,7 +87,7 @@ def _make_enum(qual: str) -> type:
 
 
 def _make_class(qual: str) -> type:
-    model = _model.MODELS.get(qual)
+    model = _model.MODELS.get(qual) or _dims.MODELS.get(qual)
     ns: dict[str, Any] = {"__module__": "tensorrt", "__qualname__": qual, "__doc__": f"TensorRT double of {qual}"}
     children = _children(qual)
     if model is not None:  # private helpers and the constructor; public names only where the release has them

@@ -408,7 +408,7 @@ class ICudaEngineModel(_Owned):
 
     def get_tensor_shape(self, name: str) -> Any:
         found = self._find(name)
-        return T["Dims"](found[1]) if found is not None and "Dims" in T else (found[1] if found else ())
+        return T["Dims"](found[1] if found is not None else ())
 
     def get_tensor_dtype(self, name: str) -> Any:
         found = self._find(name)
@@ -421,14 +421,21 @@ class ICudaEngineModel(_Owned):
     def get_binding_name(self, index: int) -> Any:
         return self.get_tensor_name(index)
 
+    def get_binding_index(self, name: str) -> int:
+        """-1 for a name that is no binding (ICudaEngine.get_binding_index docs, 8.x)."""
+        return next((i for i, e in enumerate(self._io()) if e[0] == name), -1)
+
+    def _binding(self, index: Any) -> Any:  # 8.x overloads: an index or a binding name
+        return self._io()[self.get_binding_index(index) if isinstance(index, str) else int(index)]
+
     def get_binding_shape(self, index: Any) -> Any:
-        return self._io()[index][1]
+        return T["Dims"](self._binding(index)[1])
 
     def get_binding_dtype(self, index: Any) -> Any:
-        return getattr(T["DataType"], self._io()[index][2])
+        return getattr(T["DataType"], self._binding(index)[2])
 
     def binding_is_input(self, index: Any) -> bool:
-        return bool(self._io()[index][3])
+        return bool(self._binding(index)[3])
 
     def serialize(self) -> Any:
         return T["IHostMemory"](self._data)
