@@ -134,8 +134,10 @@ def _images(
     from matrix.suite import bom
 
     options = build_options(args)
-    if args.self_test:  # the double replaces TensorRT: images without it, on any base
-        options = dataclasses.replace(options, skip_tensorrt=True)
+    if args.self_test:  # the double replaces TensorRT: images without it, on any base, with what it needs
+        from matrix.run import selftest
+
+        options = dataclasses.replace(options, skip_tensorrt=True, extra_pip=selftest.load().image_pip)
     refs: dict[str, str] = {}
     boms: dict[str, dict[str, Any]] = {}
     needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]
