@@ -55,7 +55,9 @@ class BuildOptions:
     extra_index_url: str | None = None
     skip_tensorrt: bool = False
     no_cache: bool = False
-    extra_pip: tuple[str, ...] = ()  # the self-test's packages (tests/double/selftest.toml [image]); never for real runs
+    extra_pip: tuple[
+        str, ...
+    ] = ()  # the self-test's packages (tests/double/selftest.toml [image]); never for real runs
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,7 @@ class DimsModel:
         self._values = values
 
     @property
-    def MAX_DIMS(self) -> int:  # noqa: N802 - the bindings' name
+    def MAX_DIMS(self) -> int:
         return MAX_DIMS
 
     def __len__(self) -> int:
