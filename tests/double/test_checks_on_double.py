@@ -42,7 +42,8 @@ def test_every_record_carries_the_marker_and_nothing_lacks_tensorrt_or_cuda(matr
     for cell, record in records.items():
         assert record["bom"].get("tensorrt_double") == RELEASES[record["consumer"]], cell
         assert record["status"] != "infra_error", (cell, record["reason"])
-        lacking = re.search(r"no CUDA|CUDA device|libnvinfer|libcuda|tensorrt is not|No module named", record["reason"])
+        why = record["reason"] if record["status"] in ("skip", "na", "fail") else ""
+        lacking = re.search(r"no CUDA|CUDA device|libnvinfer|libcuda|tensorrt is not|No module named", why)
         assert not lacking, (cell, record["reason"])
 
 
