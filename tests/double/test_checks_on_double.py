@@ -100,18 +100,18 @@ def test_the_grid_follows_the_documented_loading_rules(matrix: Any) -> None:
 
 def test_the_same_cells_in_one_process(matrix: Any, tmp_path: Path) -> None:
     """run_checks.py calls the worker's `run` in this process: the same outcomes as through the plugin.
-    Each release works on its own copy of the artifacts (its serialize cell rewrites its own plan, which
-    the exchange manifest would then rightly refuse)."""
+    Each release works on its own copy of the artifacts, phase-2 cells first (a serialize cell rewrites
+    its release's plan, which the exchange manifest would then rightly refuse)."""
     phase_two, records = matrix
     for release, version in RELEASES.items():
         artifacts = tmp_path / release
         shutil.copytree(phase_two, artifacts)
-        cells = [
+        cells = [  # phase 2 first: the serialize cell then rewrites this release's plan, as phase 1 does
+            f"exchange:trt10>{release}:-:-:artifacts",
+            f"deserialize:trt86>{release}:{MODEL}:fp32:vc",
             f"serialize:{release}>{release}:{MODEL}:fp32:onnx",
             f"execute:{release}>{release}:{MODEL}:fp32:thread-context",
             f"destroy-order:{release}>{release}:{MODEL}:fp32:py-builder-first",
-            f"deserialize:trt86>{release}:{MODEL}:fp32:vc",
-            f"exchange:trt10>{release}:-:-:artifacts",
         ]
         got = run_py(version, CHECKS, str(artifacts), *cells)
         assert {c: o["status"] for c, o in got.items()} == {c: records[c]["status"] for c in cells} or all(
