@@ -136,6 +136,18 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def coverage(session: nox.Session) -> None:
+    """Line coverage of matrix/suite per module, child processes (worker, suite) combined; tests as `tests`."""
+    session.install("-e", ".[dev]", "pip")
+    tmp = Path(session.create_tmp())
+    session.env.setdefault("TRT_MATRIX_RESULTS", str(tmp / "results"))
+    session.env.setdefault("TRT_MATRIX_ARTIFACTS", str(tmp / "artifacts"))
+    session.env["COVERAGE_FILE"] = str(tmp / ".coverage")
+    targets = session.posargs or ["tests/unit/suite", "tests/double", "tests/compat"]
+    session.run("pytest", "--cov", "--cov-report=term", *targets, success_codes=[0, 5])
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff, mypy strict, generated files up to date, expectations lint, 3.8 syntax of in-image code."""
     session.install("-e", ".[dev]", "vermin")

@@ -147,8 +147,10 @@ def _images(
     from matrix.suite import bom
 
     options = build_options(args)
-    if args.self_test:  # the double replaces TensorRT: images without it, on any base
-        options = dataclasses.replace(options, skip_tensorrt=True)
+    if args.self_test:  # the double replaces TensorRT: images without it, on any base, with what it needs
+        from matrix.run import selftest
+
+        options = dataclasses.replace(options, skip_tensorrt=True, extra_pip=selftest.load().image_pip)
     refs: dict[str, str] = {}
     boms: dict[str, dict[str, Any]] = {}
     needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]
@@ -183,6 +185,7 @@ def _self_test_env(
 ) -> dict[str, dict[str, str]]:
     """release -> the double's activation (tests/double/selftest.toml), with the --inject faults."""
     import os
+    import sys
 
     from matrix import repo
     from matrix.run import selftest
@@ -198,7 +201,9 @@ def _self_test_env(
             path = _image_env(client, refs[release.id], "PATH") or DEFAULT_PATH
             pythonpath = _image_env(client, refs[release.id], "PYTHONPATH")
         else:
-            root, path, pythonpath = str(repo.root()), os.environ.get("PATH", DEFAULT_PATH), str(repo.root())
+            # this Python's bin first: the double's own tools (its trtexec) run on the Python the suite runs on
+            path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", DEFAULT_PATH)])
+            root, pythonpath = str(repo.root()), str(repo.root())
             double = str(args.double.resolve()) if args.double else ""
         out[release.id] = data.environment(
             tensorrt=release.tensorrt,

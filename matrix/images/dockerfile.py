@@ -80,6 +80,16 @@ def render(release: Release, catalogue: Catalogue) -> str:
     )
 
 
+def extra_pip_step(requirements: tuple[str, ...]) -> str:
+    """Steps appended to a rendered Dockerfile for a self-test image only (the generated, committed
+    Dockerfiles and the images of real runs never hold them): pip installs `requirements` as root."""
+    packages = " ".join(_double_quoted(r) for r in requirements)
+    return (
+        "\n# Self-test only (tests/double/selftest.toml [image]): what the TensorRT double needs.\n"
+        f"USER root\nRUN python3 -m pip install {packages}\nUSER {USER}\n"
+    )
+
+
 def file_name(release_id: str) -> str:
     return f"{release_id}{SUFFIX}"
 

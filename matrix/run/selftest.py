@@ -5,6 +5,7 @@ product never spells the double's variables itself) into a `SelfTest`, or raises
 the field. `SelfTest.environment(tensorrt, repo, base_path, base_pythonpath, scenarios)` is what a
 suite process needs to import the double of that release: PYTHONPATH and PATH with the double's
 folders first, the activation variables, and the faults of the injected scenarios.
+`SelfTest.image_pip` is what a self-test image installs besides the suite's requirements.
 `SelfTest.select(names)` validates `--inject` names (a wrong one is a UserError listing the valid
 ones). `Scenario.explains(record)` says whether a failing record is one a scenario predicts (cell
 globs, status and log line), so a report can name the seed, citation and fix next to it.
@@ -122,6 +123,7 @@ class SelfTest:
     faults_variable: str
     env: Mapping[str, str]
     scenarios: tuple[Scenario, ...]
+    image_pip: tuple[str, ...] = ()  # what a self-test image installs on top of the suite's requirements
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -244,7 +246,11 @@ def parse(data: Mapping[str, Any], where: str = "selftest.toml") -> SelfTest:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise UserError(f"{where}: scenario {duplicate!r} is defined twice")
+    image = data.get("image", {})
+    if not isinstance(image, dict):
+        raise UserError(f"{where}: [image]: expected a table")
     return SelfTest(
+        image_pip=_strings(f"{where}: image.pip", image["pip"]) if "pip" in image else (),
         pythonpath=_strings(f"{where}: activation.pythonpath", act.get("pythonpath")),
         path=_strings(f"{where}: activation.path", act.get("path")),
         faults_variable=_text(f"{where}: activation", act, "faults"),

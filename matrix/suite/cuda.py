@@ -1,11 +1,12 @@
 """Explicit CUDA: devices, driver contexts, streams, events and buffers, with no implicit state.
 
-Contract: `load()` returns a `Cuda` backed by cuda-python when the environment has it, otherwise by
-ctypes over libcudart and libcuda; it raises `CudaUnavailable` with a precise reason ("libcuda.so.1
-not found: ...", "no CUDA-capable device is detected") when CUDA cannot be used. Nothing here makes
-a context current behind the caller's back (no `pycuda.autoinit`): the caller chooses between the
-device's primary context (`set_device`) and an explicit driver context (`ctx_create`/`ctx_push`),
-which is what the execute check needs to reproduce worker-thread failures. Runs on Python 3.8.
+Contract: `load()` returns a `Cuda` backed by cuda-python (its runtime and driver APIs) when the
+environment has it, otherwise by ctypes over libcudart and libcuda; it raises `CudaUnavailable` with
+a precise reason ("libcuda.so.1 not found: ...", "no CUDA-capable device is detected") when CUDA
+cannot be used. Nothing here makes a context current behind the caller's back (no `pycuda.autoinit`):
+the caller chooses between the device's primary context (`set_device`) and an explicit driver
+context (`ctx_create`/`ctx_push`), which is what the execute check needs to reproduce worker-thread
+failures. Runs on Python 3.8.
 """
 
 from __future__ import annotations
@@ -58,8 +59,23 @@ def _open_first(names: list[str], what: str, hint: str) -> ctypes.CDLL:
     raise CudaUnavailable(f"{names[0]} not found: {hint}")
 
 
-class _Driver:
+class _Driver(Protocol):
+    """What `Cuda` needs of a driver-API backend (ctypes over libcuda, or cuda-python)."""
+
+    name: str
+
+    def device_name(self, ordinal: int) -> str: ...
+    def ctx_create(self, ordinal: int) -> int: ...
+    def ctx_push(self, ctx: int) -> None: ...
+    def ctx_pop(self) -> int: ...
+    def ctx_current(self) -> int: ...
+    def ctx_destroy(self, ctx: int) -> None: ...
+
+
+class _CtypesDriver:
     """The driver API through ctypes: its ABI (the _v2 entry points) is stable across CUDA 10 to 13."""
+
+    name = "ctypes-libcuda"
 
     def __init__(self) -> None:
         self.lib = _open_first(
@@ -95,6 +111,92 @@ class _Driver:
         value = ctypes.c_void_p()
         self.call(name, ctypes.byref(value), *args)
         return int(value.value or 0)
+
+    def device_name(self, ordinal: int) -> str:
+        handle = self.device(ordinal)
+        buf = ctypes.create_string_buffer(256)
+        self.call("cuDeviceGetName", buf, ctypes.c_int(256), handle)
+        return buf.value.decode(errors="replace")
+
+    def ctx_create(self, ordinal: int) -> int:
+        handle = self.device(ordinal)
+        return self.pointer("cuCtxCreate_v2", ctypes.c_uint(CU_CTX_SCHED_AUTO), handle)
+
+    def ctx_push(self, ctx: int) -> None:
+        self.call("cuCtxPushCurrent_v2", ctypes.c_void_p(ctx))
+
+    def ctx_pop(self) -> int:
+        return self.pointer("cuCtxPopCurrent_v2")
+
+    def ctx_current(self) -> int:
+        self.init()
+        return self.pointer("cuCtxGetCurrent")
+
+    def ctx_destroy(self, ctx: int) -> None:
+        self.call("cuCtxDestroy_v2", ctypes.c_void_p(ctx))
+
+
+class _CudaPythonDriver:
+    """The driver API through cuda-python (`cuda.bindings.driver`, or `cuda.cuda` before 12.6).
+
+    Every call returns a tuple whose first item is a CUresult; handles (CUdevice, CUcontext) become
+    plain ints here, as the ctypes backend gives them.
+    """
+
+    name = "cuda-python"
+
+    def __init__(self, drv: Any) -> None:
+        self.drv = drv
+        self._ready = False
+
+    def _run(self, name: str, *args: Any) -> tuple[Any, ...]:
+        result = getattr(self.drv, name)(*args)
+        result = result if isinstance(result, tuple) else (result,)
+        if int(result[0]) != 0:
+            _, text = self.drv.cuGetErrorString(result[0])
+            raise CudaError(
+                "{} failed: {} (CUresult {})".format(
+                    name, text.decode() if isinstance(text, bytes) else (text or "unknown error"), int(result[0])
+                )
+            )
+        return result[1:]
+
+    def _device(self, ordinal: int) -> Any:
+        if not self._ready:
+            self._run("cuInit", 0)
+            self._ready = True
+        return self._run("cuDeviceGet", ordinal)[0]
+
+    def _context(self, ctx: int) -> Any:
+        return self.drv.CUcontext(int(ctx))
+
+    def device_name(self, ordinal: int) -> str:
+        raw = self._run("cuDeviceGetName", 256, self._device(ordinal))[0]
+        raw = raw if isinstance(raw, bytes) else str(raw).encode()
+        return raw.split(b"\0", 1)[0].decode(errors="replace")
+
+    def ctx_create(self, ordinal: int) -> int:
+        device = self._device(ordinal)
+        try:
+            ctx = self._run("cuCtxCreate", CU_CTX_SCHED_AUTO, device)[0]
+        except TypeError:  # cuda-bindings 13: cuCtxCreate(ctxCreateParams, flags, dev) (cuCtxCreate_v4)
+            ctx = self._run("cuCtxCreate", None, CU_CTX_SCHED_AUTO, device)[0]
+        return int(ctx)
+
+    def ctx_push(self, ctx: int) -> None:
+        self._run("cuCtxPushCurrent", self._context(ctx))
+
+    def ctx_pop(self) -> int:
+        return int(self._run("cuCtxPopCurrent")[0])
+
+    def ctx_current(self) -> int:
+        if not self._ready:
+            self._run("cuInit", 0)
+            self._ready = True
+        return int(self._run("cuCtxGetCurrent")[0])
+
+    def ctx_destroy(self, ctx: int) -> None:
+        self._run("cuCtxDestroy", self._context(ctx))
 
 
 class _Runtime(Protocol):
@@ -246,6 +348,23 @@ def _runtime(prefer: str) -> _Runtime:
     return _CtypesRuntime()
 
 
+def _driver(prefer: str) -> _Driver:
+    """The driver API from the same source as the runtime: cuda-python's when it is importable."""
+    if prefer in ("auto", "cuda-python"):
+        try:
+            from cuda.bindings import driver as drv  # cuda-python >= 12.6
+        except ImportError:
+            try:
+                from cuda import cuda as drv
+            except ImportError:
+                drv = None
+        if drv is not None:
+            return _CudaPythonDriver(drv)
+        if prefer == "cuda-python":
+            raise CudaUnavailable("cuda-python is not installed")
+    return _CtypesDriver()
+
+
 class Cuda:
     """One process's view of CUDA. Handles are plain ints (pointers), as TensorRT takes them."""
 
@@ -253,6 +372,7 @@ class Cuda:
         self._rt = runtime
         self._drv = driver
         self.backend = runtime.name
+        self.driver_backend = driver.name
         self._pinned: list[int] = []
 
     # --- devices ----------------------------------------------------------------------------
@@ -270,10 +390,7 @@ class Cuda:
         )
 
     def device_name(self, device: int) -> str:
-        handle = self._drv.device(device)
-        buf = ctypes.create_string_buffer(256)
-        self._drv.call("cuDeviceGetName", buf, ctypes.c_int(256), handle)
-        return buf.value.decode(errors="replace")
+        return self._drv.device_name(device)
 
     def runtime_version(self) -> int:
         return self._rt.out_int("cudaRuntimeGetVersion")
@@ -291,21 +408,19 @@ class Cuda:
     # --- explicit driver contexts -----------------------------------------------------------
     def ctx_create(self, device: int) -> int:
         """A new (non-primary) context, made current in this thread: what pycuda.autoinit makes."""
-        handle = self._drv.device(device)
-        return self._drv.pointer("cuCtxCreate_v2", ctypes.c_uint(CU_CTX_SCHED_AUTO), handle)
+        return self._drv.ctx_create(device)
 
     def ctx_push(self, ctx: int) -> None:
-        self._drv.call("cuCtxPushCurrent_v2", ctypes.c_void_p(ctx))
+        self._drv.ctx_push(ctx)
 
     def ctx_pop(self) -> int:
-        return self._drv.pointer("cuCtxPopCurrent_v2")
+        return self._drv.ctx_pop()
 
     def ctx_current(self) -> int:
-        self._drv.init()
-        return self._drv.pointer("cuCtxGetCurrent")
+        return self._drv.ctx_current()
 
     def ctx_destroy(self, ctx: int) -> None:
-        self._drv.call("cuCtxDestroy_v2", ctypes.c_void_p(ctx))
+        self._drv.ctx_destroy(ctx)
 
     # --- memory -----------------------------------------------------------------------------
     def malloc(self, nbytes: int) -> int:
@@ -384,8 +499,7 @@ def load(prefer: str = "auto") -> Cuda:
 
     Raises CudaUnavailable with the precise reason when no device can be used.
     """
-    driver = _Driver()
-    cuda = Cuda(_runtime(prefer), driver)
+    cuda = Cuda(_runtime(prefer), _driver(prefer))
     try:
         count = cuda.device_count()
     except CudaError as exc:

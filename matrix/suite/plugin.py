@@ -172,7 +172,8 @@ class MatrixSession:
         return 2 if self.in_image else 1
 
     def bom(self) -> dict[str, Any]:
-        """This environment's bill of materials (matrix/suite/bom.py), probed once per session."""
+        """This environment's bill of materials (matrix/suite/bom.py), probed once per session; with the
+        TensorRT double loaded (as the environment probe saw), `tensorrt_double` holds its version."""
         if self._bom is None:
             from matrix.suite import bom
 
@@ -181,6 +182,8 @@ class MatrixSession:
                 "image": os.environ.get("TRT_MATRIX_IMAGE"),
                 "image_id": os.environ.get("TRT_MATRIX_IMAGE_ID"),
             }
+            if self.env.tensorrt_double:  # the TensorRT double's marker: its records are never results
+                self._bom["tensorrt_double"] = self.env.tensorrt_double
         return self._bom
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from matrix.suite import worker
+from matrix.suite.checks import TARGETS
 
 
 def main() -> None:
@@ -20,7 +21,7 @@ def main() -> None:
     for cell in sys.argv[2:]:
         release = cell.split(":")[1].split(">")[1]
         spec = {
-            "target": f"matrix.suite.checks.{cell.split(':')[0]}:run",
+            "target": TARGETS[cell.split(":")[0]],  # as the plugin resolves it (destroy-order: destroy_order)
             "context": {
                 "cell": cell,
                 "release": release,

@@ -1,8 +1,8 @@
 """matrix.suite.cuda on a real GPU: copies, events, explicit contexts, and the worker-thread mistake.
 
 Skipped, with the reason, where no CUDA device is visible (this includes CI). Run on a GPU host with
-`pytest tests/gpu`. Both backends are exercised: ctypes over libcudart/libcuda, and cuda-python when
-it is installed.
+`pytest tests/gpu`. Both backends are exercised: ctypes over libcudart/libcuda, and cuda-python (its
+runtime and driver APIs: contexts go through `cuda.bindings.driver`) when it is installed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def _load(prefer: str) -> cudamod.Cuda:
 def cuda(request: Any) -> cudamod.Cuda:
     device = _load(request.param)
     assert device.backend == ("ctypes-libcudart" if request.param == "ctypes" else "cuda-python")
+    assert device.driver_backend == ("ctypes-libcuda" if request.param == "ctypes" else "cuda-python")
     device.set_device(0)
     return device
 

@@ -137,10 +137,3 @@ def _build() -> None:
 
 
 _build()
-
-try:  # the CUDA driver double must exist before matrix/suite/cuda.py looks for libcuda.so.1
-    from cuda import _build as _cuda_build
-
-    _cuda_build.ensure()
-except (ImportError, OSError) as _exc:  # pragma: no cover - no C compiler: cuda.load() then says why
-    _CUDA_DOUBLE_ERROR = str(_exc)

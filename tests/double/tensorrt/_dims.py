@@ -40,6 +40,8 @@ class DimsModel:
             return tuple(self._values) == tuple(int(v) for v in other)
         return hasattr(other, "_values") and self._values == other._values
 
+    __hash__ = None  # type: ignore[assignment]  # pybind11 classes with __eq__ and no __hash__ are unhashable
+
     def __repr__(self) -> str:
         return repr(tuple(self._values))
 

@@ -4,7 +4,7 @@
 "Device" pointers are addresses of host buffers this module owns; `device_view(ptr, nbytes)` is how the
 TensorRT double reads and writes them, and it refuses a pointer or a size that no allocation covers
 (what a real kernel would do by faulting, this does by raising `IllegalAddress`). Streams and events are
-handles in a table; copies are synchronous. Contexts live in the driver double (libcuda_double.c):
+handles in a table; copies are synchronous. Contexts live in the driver double (driver.py):
 `cudaSetDevice` makes the primary context current in the calling thread. Not CUDA: tests only.
 """
 
@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from cuda import _build
+from cuda.bindings import driver
 
 
 class cudaError_t(enum.IntEnum):
@@ -69,14 +69,6 @@ _streams: dict[int, bool] = {}
 _events: dict[int, float] = {}
 _handles = itertools.count(0x5000)
 _last_error = threading.local()
-_driver: Any = None
-
-
-def _drv() -> Any:
-    global _driver
-    if _driver is None:
-        _driver = ctypes.CDLL(str(_build.ensure()))
-    return _driver
 
 
 def _fail(code: cudaError_t) -> tuple[cudaError_t]:
@@ -121,19 +113,16 @@ def cudaGetDeviceCount() -> tuple[cudaError_t, int]:
 def cudaSetDevice(device: int) -> tuple[cudaError_t]:
     if int(device) != 0:
         return _fail(cudaError_t.cudaErrorInvalidDevice)
-    drv = _drv()
-    drv.cuInit(0)
-    handle = ctypes.c_void_p()
-    drv.cuDevicePrimaryCtxRetain(ctypes.byref(handle), 0)
-    drv.cuCtxSetCurrent(handle)
+    driver.cuInit(0)
+    _, primary = driver.cuDevicePrimaryCtxRetain(driver.CUdevice(0))
+    driver.cuCtxSetCurrent(primary)
     return (cudaError_t.cudaSuccess,)
 
 
 def current_context() -> int:
     """The calling thread's current driver context (0: none), as the driver double keeps it."""
-    out = ctypes.c_void_p()
-    _drv().cuCtxGetCurrent(ctypes.byref(out))
-    return int(out.value or 0)
+    driver.cuInit(0)
+    return int(driver.cuCtxGetCurrent()[1])
 
 
 def cudaDeviceGetAttribute(attr: Any, device: int) -> tuple[cudaError_t, int]:
