@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,9 @@ def test_trtexec_claims_another_release_only_under_the_mismatch() -> None:
 
 
 @pytest.mark.parametrize("variant", ["trtexec-to-python", "version"])
-def test_trtexec_mismatch_through_the_toolchain_check(variant: str, exported: Path, tmp_path: Path) -> None:
+def test_trtexec_mismatch_through_the_toolchain_check(
+    variant: str, exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trtexec = DOUBLE / "bin" / "trtexec"
     if not trtexec.is_file():
         pytest.skip("no trtexec double in this checkout (tests/double/bin/trtexec: branch double2)")
@@ -128,7 +131,9 @@ def test_trtexec_mismatch_through_the_toolchain_check(variant: str, exported: Pa
     }[variant]
     import os
 
-    os.environ["PATH"] = f"{trtexec.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # the trtexec double runs on `python3` from PATH: this interpreter's (it has onnx), as --local sets it up
+    here = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", f"{trtexec.parent}{os.pathsep}{here}{os.pathsep}{os.environ.get('PATH', '')}")
     assert shutil.which("trtexec") == str(trtexec)
     outcome = run_cell(
         cell, "10.8.0.43", artifacts_with(exported, tmp_path / "artifacts"), ("trtexec-python-mismatch",)

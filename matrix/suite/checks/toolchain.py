@@ -67,12 +67,17 @@ def _trtexec(args: list[str], scratch: Path) -> subprocess.CompletedProcess[str]
 
 
 def _trtexec_lines(proc: subprocess.CompletedProcess[str]) -> list[LogLine]:
+    """trtexec's error and warning lines; where it failed without one (it died, or printed only a stack),
+    the tail of what it wrote, so the record still says why."""
     out = []
     for line in (proc.stdout + proc.stderr).splitlines():
         if "[E]" in line:
             out.append(LogLine("error", line.strip()))
         elif "[W]" in line:
             out.append(LogLine("warning", line.strip()))
+    if proc.returncode != 0 and not any(x.severity == "error" for x in out):
+        tail = [x.strip() for x in (proc.stdout + "\n" + proc.stderr).splitlines() if x.strip()][-10:]
+        out.extend(LogLine("stderr", x[:500]) for x in tail)
     return out[-30:]
 
 
