@@ -115,6 +115,10 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", target], check=False, capture_output=True)
 
 
+def _has_link(name: str) -> bool:
+    return subprocess.run(["ip", "link", "show", name], capture_output=True, check=False).returncode == 0
+
+
 def _need_root() -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root: the test mounts a tmpfs / starts a private dockerd")
@@ -140,8 +144,8 @@ def small_tmpfs(where: Path, pages: int) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=False)
 
 
-def fill_leaving_one_page(folder: Path) -> Path:
-    """A ballast file that takes every page of the file system but one; returns it."""
+def fill_leaving(folder: Path, pages: int) -> Path:
+    """A ballast file that takes every page of the file system but `pages`; returns it."""
     ballast = folder / "ballast"
     fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
@@ -151,7 +155,7 @@ def fill_leaving_one_page(folder: Path) -> Path:
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC
                 break
-        os.ftruncate(fd, os.fstat(fd).st_size - PAGE)
+        os.ftruncate(fd, os.fstat(fd).st_size - pages * PAGE)
     finally:
         os.close(fd)
     return ballast
@@ -162,7 +166,9 @@ def test_a_full_results_file_system_stops_the_run_in_one_line_and_resume_complet
 ) -> None:
     _need_root()
     with small_tmpfs(tmp_path / "results", pages=32) as folder:
-        ballast = fill_leaving_one_page(folder)
+        # a page for each small file the run writes before its phase-1 cells (their input keys, the reuse
+        # index) and one for the records: trt86's 4th phase-1 record then meets a full disk mid-line
+        ballast = fill_leaving(folder, 3)
         cmd = command(tmp_path, folder, "--run-id", rid("full"))
         started = time.monotonic()
         stopped = run(cmd)
@@ -204,6 +210,10 @@ class PrivateDaemon:
         self.host = f"unix://{self.socket}"
         self.proc: subprocess.Popen[bytes] | None = None
         (root / "daemon.json").write_text("{}\n")
+        # A bridge of its own: `--bridge=none` makes dockerd DELETE docker0 at start (the default bridge
+        # it then does not want), which takes the network away from the shared daemon's containers.
+        self.bridge = f"trtm{os.getpid() % 100000}"
+        subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True, capture_output=True)
 
     def start(self) -> None:
         log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - the daemon's, closed with it
@@ -220,7 +230,7 @@ class PrivateDaemon:
                 str(self.root / "docker.pid"),
                 "--host",
                 self.host,
-                "--bridge=none",
+                f"--bridge={self.bridge}",
                 "--iptables=false",
                 "--ip-masq=false",
             ],
@@ -263,6 +273,7 @@ class PrivateDaemon:
 
     def cleanup(self) -> None:
         self.stop()
+        subprocess.run(["ip", "link", "delete", self.bridge], check=False, capture_output=True)
         pidfile = self.root / "exec" / "containerd" / "containerd.pid"  # its containerd, if dockerd died hard
         with contextlib.suppress(OSError, ValueError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
@@ -302,6 +313,9 @@ def private_daemon(test_base: str) -> Iterator[PrivateDaemon]:
     _need_root()
     if shutil.which("dockerd") is None:
         pytest.skip("no dockerd binary to start a private daemon with")
+    if shutil.which("ip") is None:
+        pytest.skip("no `ip` (iproute2) to give the private daemon a bridge of its own")
+    shared_bridge = _has_link("docker0")
     started = time.monotonic()
     daemon = PrivateDaemon(Path(tempfile.mkdtemp(prefix="trtm-dockerd-", dir="/tmp")))  # a short socket path
     try:
@@ -318,6 +332,7 @@ def private_daemon(test_base: str) -> Iterator[PrivateDaemon]:
         yield daemon
     finally:
         daemon.cleanup()
+        assert _has_link("docker0") == shared_bridge, "the private daemon changed the shared daemon's docker0"
 
 
 def _start(cmd: list[str], host: str, out: Path, **env: str) -> subprocess.Popen[bytes]:
