@@ -106,6 +106,20 @@ def add_run_options(p: Any) -> None:
     )
     p.add_argument("--timeout", type=float, default=900.0, metavar="S", help="seconds one cell may run (default 900)")
     p.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        metavar="N",
+        help="execute cells: untimed runs before the latency is measured (default 10)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        metavar="N",
+        help="execute cells: timed runs the latency statistics come from (default 50; fewer for a quick run)",
+    )
+    p.add_argument(
         "--container-timeout",
         type=float,
         default=4 * 3600.0,

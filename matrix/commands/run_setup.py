@@ -240,6 +240,10 @@ def prepare(args: argparse.Namespace, chosen: Selection, scratch: Path | None = 
     repo.root()  # before any work: the suite runs from the checkout
     check_self_test(args)
     check_weights(args.weights)
+    for name in ("warmup", "repeats"):
+        value = getattr(args, name, None)
+        if value is not None and value < (0 if name == "warmup" else 1):
+            raise UserError(f"--{name} {value}: must be at least {0 if name == 'warmup' else 1}")
     run_id = _run_id(args)
     if getattr(args, "reuse", None):  # a wrong RUN is said before any folder or image is made
         from matrix.run import reuse
@@ -277,6 +281,7 @@ def prepare(args: argparse.Namespace, chosen: Selection, scratch: Path | None = 
         jobs=max(1, jobs),
         gpus=gpus,
         cell_timeout_s=args.timeout,
+        latency=(args.warmup, args.repeats),
         container_timeout_s=args.container_timeout,
         images=refs,
         boms=boms,
@@ -329,6 +334,7 @@ def _reuse_inputs(
                 {
                     "mode": mode,
                     "timeout": args.timeout,
+                    "latency": [args.warmup, args.repeats],
                     "self_test": self_test.get(release, {}),
                     "fault": faults.get(release, ""),
                 },

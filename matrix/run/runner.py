@@ -61,6 +61,7 @@ class RunOptions:
     jobs: int
     gpus: tuple[int, ...]
     cell_timeout_s: float
+    latency: tuple[int | None, int | None] = (None, None)  # execute cells' warm-up and timed runs (None: default)
     container_timeout_s: float
     images: dict[str, str]  # release id -> image reference (docker mode)
     boms: dict[str, dict[str, Any]]
@@ -201,6 +202,9 @@ class Runner:
         ]
         if self.o.keywords:
             args += ["--trt-keyword", _keyword_arg(self.o.keywords)]
+        for name, value in zip(("warmup", "repeats"), self.o.latency, strict=True):
+            if value is not None:
+                args += [f"--trt-{name}", str(value)]
         if phase == 0 and self.o.api_releases:
             args += ["--trt-api-releases", ",".join(self.o.api_releases)]
         if phase == 2:

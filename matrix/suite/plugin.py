@@ -69,6 +69,8 @@ OPTIONS = {
         "",
         "comma-separated cell-id selectors (substring or glob; 'not X' excludes)",
     ),
+    "warmup": ("TRT_MATRIX_WARMUP", "", "execute cells: untimed runs before the latency is measured (default 10)"),
+    "repeats": ("TRT_MATRIX_REPEATS", "", "execute cells: timed runs for the latency statistics (default 50)"),
     "keys": (
         "TRT_MATRIX_KEYS",
         "",
@@ -114,6 +116,10 @@ class MatrixSession:
         models = option(config, "models")
         self.models = list(cellmod.MODELS) if models == "all" else (_csv(models) or list(cellmod.DEFAULT_MODELS))
         self.timeout = float(option(config, "timeout"))
+        self.check_options: dict[str, Any] = {"timeout": self.timeout}
+        for name in ("warmup", "repeats"):
+            if option(config, name):
+                self.check_options[name] = int(option(config, name))
         self.keywords = _csv(option(config, "keyword"))
         self.api_releases = _csv(option(config, "api-releases"))
         resume = config.getoption("--trt-resume")
@@ -374,7 +380,7 @@ def run_cell(request: Any) -> Callable[[cellmod.Cell], CellResult]:
             outcome = Outcome("infra_error", f"this suite has no implementation of the {cell.check!r} check")
         else:
             ctx_scratch = Path(tempfile.mkdtemp(prefix="trt-matrix-scratch-"))
-            ctx = CheckContext(cell, ms.release, ms.artifacts, ctx_scratch, {"timeout": ms.timeout})
+            ctx = CheckContext(cell, ms.release, ms.artifacts, ctx_scratch, dict(ms.check_options))
             outcome = isolate.run_isolated(TARGETS[cell.check], ctx, ms.timeout)
         result = _record(ms, cell, outcome, started, time.monotonic() - t0)
         _write_or_stop(lambda: ms.writer(cell.phase).write(result), ms.results, "results")
