@@ -228,9 +228,9 @@ def check_build(logger: Any, meta: dict[str, Any], config: Any) -> None:
     obeyed = "OBEY_PRECISION_CONSTRAINTS" in flags
     if all(p["pinned_fp32"] for p in meta["plugins"]) and obeyed:
         return  # NVIDIA/TensorRT#2621's remedy: the pinned FP32 plugin is never asked for INT8 scales
-    _model._log(logger, "ERROR", SCALES_ASSERT)
+    _model._log(logger, "ERROR", SCALES_ASSERT)  # through the caller's ILogger only, as TensorRT does
     _model._log(logger, "ERROR", SCALES_LINE)
-    sys.stderr.write(f"[E] [TRT] {SCALES_ASSERT}\n[E] [TRT] {SCALES_LINE}\n{TERMINATE}")
+    sys.stderr.write(TERMINATE)  # what the C++ runtime writes on std::terminate, before abort()
     sys.stderr.flush()
     os.abort()
 
