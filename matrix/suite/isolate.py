@@ -2,8 +2,8 @@
 
 Contract: `run_isolated(target, ctx, timeout_s)` always returns an `Outcome`: the child's own, or
 `crash` (with the signal name, the tail of its stderr, and earlier stderr lines a log pattern
-recognises, which a long fault-handler traceback would otherwise push out of the tail) when it died, or `timeout` when it ran
-past `timeout_s` and was killed with its whole process group. The caller's process is never at
+recognises, which a long fault-handler traceback would otherwise push out of the tail) when it died,
+or `timeout` when it ran past `timeout_s` and was killed with its whole process group. The caller's process is never at
 risk, and nothing the child started is left running. Runs on Python 3.8.
 """
 

@@ -40,13 +40,12 @@ def artifacts_with(models: Path, folder: Path) -> Path:
 
 def run_cell(cell_id: str, version: str, artifacts: Path, faults: tuple[str, ...] = (), timeout: float = 300) -> Any:
     """One cell through the worker in a child process (isolate.py), on the double of `version`."""
+    from matrix.models import tomlload
+    from matrix.run import selftest
     from matrix.suite import isolate
     from matrix.suite.cells import Cell
     from matrix.suite.checks import TARGETS
     from matrix.suite.outcome import CheckContext
-
-    from matrix.models import tomlload
-    from matrix.run import selftest
 
     cell = Cell.from_id(cell_id)
     activation = selftest.parse(tomlload.load(DOUBLE / "selftest.toml"))  # what --self-test gives a suite process

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 import tensorrt as trt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -54,7 +54,7 @@ def test_decode_plugin_detects_what_postprocess_decodes(exported: Path) -> None:
 
 @pytest.mark.parametrize("version", RELEASES)
 def test_serialize_netdef_cell_passes(version: str, exported: Path, tmp_path: Path) -> None:
-    pair = {"8": "trt86>trt86", "10": "trt10>trt10", "11": "trt11>trt11"}[version.split(".")[0]]
+    pair = {"8": "trt86>trt86", "10": "trt10>trt10", "11": "trt11>trt11"}[version.split(".", maxsplit=1)[0]]
     outcome = run_cell(f"serialize:{pair}:retinaface-mnet:fp32:netdef", version, artifacts_with(exported, tmp_path))
     assert outcome.status == "pass", (outcome.reason, [x.text for x in outcome.log][-6:])
     assert outcome.measurements["plan_bytes"] > 0
@@ -80,4 +80,3 @@ def test_a_layer_attribute_the_release_lacks_is_refused(exported: Path) -> None:
         out[version] = proc.stdout.split()
     assert out["8.6.1"][-1] == "set" and out["10.8.0.43"][-1] == "refused"
     assert out["8.6.1"][0] == out["10.8.0.43"][0] == "(1,"  # (1, 2, 3, 3)
-

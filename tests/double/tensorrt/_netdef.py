@@ -48,9 +48,15 @@ class _Strict:
         object.__setattr__(self, key, value)
 
 
+_FLOAT = _model.EnumDefault("DataType", "FLOAT")
+
+
+_FLOAT = _model.EnumDefault("DataType", "FLOAT")
+
+
 # --- Weights ------------------------------------------------------------------------------------------
 class WeightsModel:
-    def __init__(self, type: Any = _model.EnumDefault("DataType", "FLOAT")) -> None:  # noqa: A002
+    def __init__(self, type: Any = _FLOAT) -> None:
         """Weights() (empty, FLOAT) or, pybind11's second overload, Weights(a: numpy.ndarray): the array is
         referenced, not copied, and must outlive the build (Weights docs)."""
         if isinstance(type, np.ndarray):
@@ -112,7 +118,8 @@ class ITensorModel(_Strict):
     def _shape(self) -> tuple[int, ...]:
         if self._layer is None:
             return tuple(self._input_shape)
-        return self._layer._output_shapes()[self._index]
+        shapes: list[tuple[int, ...]] = self._layer._output_shapes()
+        return shapes[self._index]
 
     @property
     def dtype(self) -> Any:
@@ -476,7 +483,7 @@ _KINDS = {
 
 
 # --- the network --------------------------------------------------------------------------------------
-class INetworkDefinitionModel(_model.INetworkDefinitionModel):
+class INetworkDefinitionModel(_model.INetworkDefinitionModel):  # type: ignore[misc]
     """The network-definition half of INetworkDefinition (the parser half is _model's)."""
 
     def _state(self) -> dict[str, Any]:
@@ -538,7 +545,7 @@ class INetworkDefinitionModel(_model.INetworkDefinitionModel):
             outputs.append(tensor)
 
     def add_convolution_nd(
-        self, input: Any, num_output_maps: int, kernel_shape: Any, kernel: Any, bias: Any = None  # noqa: A002
+        self, input: Any, num_output_maps: int, kernel_shape: Any, kernel: Any, bias: Any = None
     ) -> Any:
         return self._add(
             "IConvolutionLayer", [input], maps=int(num_output_maps), kernel_shape=_dims(kernel_shape),
@@ -546,13 +553,11 @@ class INetworkDefinitionModel(_model.INetworkDefinitionModel):
         )  # fmt: skip
 
     def add_convolution(
-        self, input: Any, num_output_maps: int, kernel_shape: Any, kernel: Any, bias: Any = None  # noqa: A002
+        self, input: Any, num_output_maps: int, kernel_shape: Any, kernel: Any, bias: Any = None
     ) -> Any:
         return self.add_convolution_nd(input, num_output_maps, kernel_shape, kernel, bias)
 
-    def add_scale(
-        self, input: Any, mode: Any, shift: Any = None, scale: Any = None, power: Any = None  # noqa: A002
-    ) -> Any:
+    def add_scale(self, input: Any, mode: Any, shift: Any = None, scale: Any = None, power: Any = None) -> Any:
         channels = input._shape()[1]
         want = {"UNIFORM": 1, "CHANNEL": channels, "ELEMENTWISE": int(np.prod(input._shape()[1:]))}[mode.name]
         for what, w in (("shift", shift), ("scale", scale), ("power", power)):
@@ -560,34 +565,34 @@ class INetworkDefinitionModel(_model.INetworkDefinitionModel):
                 raise ValueError(f"add_scale: {what} has {_values(w).size} values, {mode.name} mode needs {want}")
         return self._add("IScaleLayer", [input], mode=mode, shift=shift, scale=scale, power=power)
 
-    def add_activation(self, input: Any, type: Any) -> Any:  # noqa: A002
+    def add_activation(self, input: Any, type: Any) -> Any:
         return self._add("IActivationLayer", [input], activation=type)
 
     def add_elementwise(self, input1: Any, input2: Any, op: Any) -> Any:
         return self._add("IElementWiseLayer", [input1, input2], op=op)
 
-    def add_pooling_nd(self, input: Any, type: Any, window_size: Any) -> Any:  # noqa: A002
+    def add_pooling_nd(self, input: Any, type: Any, window_size: Any) -> Any:
         return self._add("IPoolingLayer", [input], pooling=type, window=_dims(window_size))
 
-    def add_pooling(self, input: Any, type: Any, window_size: Any) -> Any:  # noqa: A002
+    def add_pooling(self, input: Any, type: Any, window_size: Any) -> Any:
         return self.add_pooling_nd(input, type, window_size)
 
-    def add_resize(self, input: Any) -> Any:  # noqa: A002
+    def add_resize(self, input: Any) -> Any:
         return self._add("IResizeLayer", [input])
 
     def add_concatenation(self, inputs: Any) -> Any:
         return self._add("IConcatenationLayer", list(inputs))
 
-    def add_shuffle(self, input: Any) -> Any:  # noqa: A002
+    def add_shuffle(self, input: Any) -> Any:
         return self._add("IShuffleLayer", [input])
 
-    def add_softmax(self, input: Any) -> Any:  # noqa: A002
+    def add_softmax(self, input: Any) -> Any:
         return self._add("ISoftMaxLayer", [input])
 
     def add_constant(self, shape: Any, weights: Any) -> Any:
         return self._add("IConstantLayer", [], shape=_dims(shape), weights=weights)
 
-    def add_slice(self, input: Any, start: Any, shape: Any, stride: Any) -> Any:  # noqa: A002
+    def add_slice(self, input: Any, start: Any, shape: Any, stride: Any) -> Any:
         return self._add("ISliceLayer", [input], start=_dims(start), shape=_dims(shape), stride=_dims(stride))
 
     def add_plugin_v2(self, inputs: Any, plugin: Any) -> Any:
@@ -673,7 +678,7 @@ def _scale(w: _Writer, layer: Any, x: str, out: str) -> None:
                    layer.name if last else "")  # fmt: skip
 
 
-def _emit(w: _Writer, layer: Any) -> None:  # noqa: C901 - one branch per layer kind
+def _emit(w: _Writer, layer: Any) -> None:
     qual = type(layer).__qualname__
     ins = [w.name(t) for t in layer._inputs]
     out, name = w.name(layer._outputs[0]), layer.name

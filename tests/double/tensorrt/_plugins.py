@@ -49,9 +49,7 @@ STEPS = (8, 16, 32)
 MIN_SIZES = ((16.0, 32.0), (64.0, 128.0), (256.0, 512.0))
 ANCHORS, RECORD, CHANNELS = 2, 15, 32
 SCALES_ASSERT = "2: Assertion scales.size() == 1 failed."
-SCALES_LINE = (
-    "2: [pluginV2Runner.cpp::getInputHostScale::88] Error Code 2: Internal Error (Assertion scales.size() == 1 failed. )"
-)
+SCALES_LINE = "2: [pluginV2Runner.cpp::getInputHostScale::88] Error Code 2: Internal Error (Assertion scales.size() == 1 failed. )"
 TERMINATE = "terminate called after throwing an instance of 'std::runtime_error'\n  what():  Failed to create object\n"
 
 
@@ -64,9 +62,15 @@ def loaded_libraries() -> list[str]:
     return sorted({os.path.basename(line.split()[-1]) for line in text.splitlines() if "/" in line})
 
 
+_UNKNOWN = _model.EnumDefault("PluginFieldType", "UNKNOWN")
+
+
+_UNKNOWN = _model.EnumDefault("PluginFieldType", "UNKNOWN")
+
+
 # --- plugin fields ------------------------------------------------------------------------------------
 class PluginFieldModel:
-    def __init__(self, name: Any, data: Any, type: Any = _model.EnumDefault("PluginFieldType", "UNKNOWN")) -> None:  # noqa: A002
+    def __init__(self, name: Any, data: Any, type: Any = _UNKNOWN) -> None:
         self._name, self._data, self._type = str(name), np.asarray(data), _model._resolve(type)
 
     @property
@@ -106,7 +110,7 @@ class PluginFieldCollectionModel:
 # --- registry, creator, plugin ------------------------------------------------------------------------
 class IPluginRegistryModel:
     def _creators(self) -> dict[tuple[str, str, str], Any]:
-        found = self.__dict__.setdefault("_found", {})
+        found: dict[tuple[str, str, str], Any] = self.__dict__.setdefault("_found", {})
         for library in loaded_libraries():
             if library in LIBRARIES and (LIBRARIES[library] + ("",)) not in found:
                 name, version = LIBRARIES[library]
@@ -115,10 +119,10 @@ class IPluginRegistryModel:
                 found[(name, version, "")] = creator
         return found
 
-    def get_plugin_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:  # noqa: A002
+    def get_plugin_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
         return self._creators().get((type, version, plugin_namespace))
 
-    def get_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:  # noqa: A002
+    def get_creator(self, type: str, version: str, plugin_namespace: str = "") -> Any:
         return self.get_plugin_creator(type, version, plugin_namespace)
 
     @property
