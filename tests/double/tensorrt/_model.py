@@ -235,7 +235,8 @@ class BuilderModel(_Owned):
             return None
         from tensorrt import _int8  # INT8: calibration and fake quantization (_int8.py)
 
-        _plugins.check_build(self._logger, netdef_meta, config)  # retinaface-int8-scales
+        if _plugins.check_build(self._logger, netdef_meta, config):  # retinaface-int8-scales
+            return None
         engine_onnx, int8_info = _int8.prepare(self._logger, config, network_onnx, T["__trt_matrix_double__"])
         if engine_onnx is None:
             return None
