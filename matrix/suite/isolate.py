@@ -1,8 +1,9 @@
 """Run one check in its own process, with a timeout, so a segfault or abort becomes a cell.
 
 Contract: `run_isolated(target, ctx, timeout_s)` always returns an `Outcome`: the child's own, or
-`crash` (with the signal name and the tail of its stderr) when it died, or `timeout` when it ran
-past `timeout_s` and was killed with its whole process group. The caller's process is never at
+`crash` (with the signal name, the tail of its stderr, and earlier stderr lines a log pattern
+recognises, which a long fault-handler traceback would otherwise push out of the tail) when it died,
+or `timeout` when it ran past `timeout_s` and was killed with its whole process group. The caller's process is never at
 risk, and nothing the child started is left running. Runs on Python 3.8.
 """
 
@@ -18,10 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from matrix.suite import classify
 from matrix.suite.outcome import CheckContext, Outcome
 from matrix.suite.schema import LogLine
 
 STDERR_TAIL_LINES = 25
+KNOWN_KEPT = 8
 KILL_GRACE_S = 5.0
 
 
@@ -33,12 +36,16 @@ def _signal_name(number: int) -> str:
 
 
 def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> list[str]:
+    """The last `lines` non-empty stderr lines, after at most KNOWN_KEPT earlier ones that classify.py
+    recognises (TensorRT's own explanation, logged just before an abort, then a 30-line traceback)."""
     try:
         data = path.read_bytes()[-64 * 1024 :]
     except OSError:
         return []
     text = data.decode("utf-8", errors="replace")
-    return [line for line in text.splitlines() if line.strip()][-lines:]
+    kept = [line for line in text.splitlines() if line.strip()]
+    known = [line for line in kept[:-lines] if classify.classify([line]) is not None]
+    return known[-KNOWN_KEPT:] + kept[-lines:]
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -92,9 +99,10 @@ def run_isolated(
         tail = _tail(err_path)
         if code < 0:
             name = _signal_name(-code)
+            known = classify.classify(tail)
             return Outcome(
                 "crash",
-                f"the check's process died on {name}",
+                f"the check's process died on {name}" + (f": {known.describe()}" if known else ""),
                 signal=name,
                 log=[LogLine("stderr", line) for line in tail],
             )

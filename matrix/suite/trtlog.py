@@ -2,12 +2,15 @@
 
 Contract: `make_logger(trt)` returns an instance of a subclass of the given module's `trt.ILogger`
 (built against whatever release is loaded, so it works with every release's base class) whose
-`lines` holds `LogLine`s. `relevant(lines)` keeps what belongs in a result record: every error and
+`lines` holds `LogLine`s; error lines are also written to stderr at once, so that a check whose process
+TensorRT then aborts (a crash cell keeps only the process's stderr) still shows the line that explains
+it (`ECHOED`). `relevant(lines)` keeps what belongs in a result record: every error and
 warning, and info lines that a recogniser knows, capped. Runs on Python 3.8.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -15,6 +18,7 @@ from matrix.suite import classify
 from matrix.suite.schema import LogLine
 
 MAX_KEPT = 60
+ECHOED = ("internal_error", "error")  # severities also written to stderr as "[TRT] <severity>: <text>"
 
 _SEVERITY_NAMES = {
     "INTERNAL_ERROR": "internal_error",
@@ -44,8 +48,12 @@ def make_logger(trt: Any, min_severity: Any | None = None) -> Any:
                 self.min_severity = min_severity
 
         def log(self, severity: Any, msg: str) -> None:
+            line = LogLine(severity_name(severity), str(msg))
             with self._lock:
-                self.lines.append(LogLine(severity_name(severity), str(msg)))
+                self.lines.append(line)
+            if line.severity in ECHOED:
+                sys.stderr.write(f"[TRT] {line.severity}: {line.text}\n")
+                sys.stderr.flush()
 
         def texts(self) -> list[str]:
             with self._lock:

@@ -26,7 +26,14 @@ UNMODELLED = {
     "Runtime.deserialize_cuda_engine(self, stream_reader_v2)": "IStreamReaderV2: the checks deserialize from bytes",
     "Builder.build_serialized_network(self, network, config, kernel_text)": "10.16+/11.x kernel text: unused",
     "ICudaEngine.create_execution_context(self, runtime_config=None)": "IRuntimeConfig (10.16+): unused",
+    "Weights.__init__(self, a)": "served by the modelled overload, which takes an ndarray as pybind11 would pick",
+    "Weights.__init__(self, type, ptr, count)": "raw pointers (10.x+): netdef passes arrays",
+    "PluginField.__init__(self, name='')": "an empty field: netdef passes name, data and type",
+    "PluginFieldCollection.__init__(self)": "an empty collection: netdef passes its fields",
 }
+# Methods the bindings define on a base class and document only there (py::class_<IActivationLayer, ILayer>):
+# a subclass method is compared with the base's signature.
+INHERITED_FROM = (("Layer", "ILayer"),)
 
 _OPEN, _CLOSE = "([<{", ")]>}"
 _ENUM_DEFAULT = re.compile(r"^<(\w+)\.(\w+): -?\d+>$")
@@ -141,7 +148,7 @@ def mismatches(
     for qual, fn in sorted(methods.items()):
         if qual not in names and not qual.endswith(".__init__"):
             continue  # the double does not expose it on this release
-        lines = real.get(qual)
+        lines = real.get(qual) or _inherited(qual, real)
         if not lines:
             if qual.endswith(".__init__") and qual.rsplit(".", 1)[0] in names:
                 problems.append(f"{qual}: the double has a constructor the bindings do not document")
@@ -157,6 +164,14 @@ def mismatches(
             if other != mine and f"{qual}{other}" not in unmodelled:
                 problems.append(f"{qual}{other}: a real overload the double neither models nor lists as unmodelled")
     return problems
+
+
+def _inherited(qual: str, real: Mapping[str, list[str]]) -> list[str] | None:
+    cls, attr = qual.rsplit(".", 1)
+    for suffix, base in INHERITED_FROM:
+        if cls.endswith(suffix) and cls != base and attr != "__init__":
+            return real.get(f"{base}.{attr}")
+    return None
 
 
 def release_names(snapshot: Mapping[str, Any], release: str) -> dict[str, str]:

@@ -40,16 +40,22 @@ def artifacts_with(models: Path, folder: Path) -> Path:
 
 def run_cell(cell_id: str, version: str, artifacts: Path, faults: tuple[str, ...] = (), timeout: float = 300) -> Any:
     """One cell through the worker in a child process (isolate.py), on the double of `version`."""
+    from matrix.models import tomlload
+    from matrix.run import selftest
     from matrix.suite import isolate
     from matrix.suite.cells import Cell
     from matrix.suite.checks import TARGETS
     from matrix.suite.outcome import CheckContext
 
     cell = Cell.from_id(cell_id)
-    env = dict(os.environ, PYTHONPATH=str(DOUBLE), TRT_MATRIX_DOUBLE=version)
-    env.pop("TRT_MATRIX_DOUBLE_FAULTS", None)
-    if faults:
-        env["TRT_MATRIX_DOUBLE_FAULTS"] = ",".join(faults)
+    activation = selftest.parse(tomlload.load(DOUBLE / "selftest.toml"))  # what --self-test gives a suite process
+    env = dict(os.environ)
+    env.pop(activation.faults_variable, None)
+    env.update(
+        activation.environment(
+            tensorrt=version, repo_root=str(ROOT), base_path=env.get("PATH", ""), base_pythonpath="", faults=faults
+        )
+    )
     scratch = artifacts / "scratch" / cell_id.replace(":", "_").replace(">", "_")
     scratch.mkdir(parents=True, exist_ok=True)
     ctx = CheckContext(cell, cell.consumer, artifacts, scratch, {"timeout": timeout})

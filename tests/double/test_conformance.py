@@ -67,6 +67,14 @@ PLANTS = {
         "tensorrt.Logger.__init__ = init",
         "Logger.__init__(self, min_severity=Severity.ERROR) differs",
     ),
+    "network-definition default dropped": (
+        "tensorrt.INetworkDefinition.add_scale = lambda self, input, mode, shift=None, scale=None: None",
+        "INetworkDefinition.add_scale(self, input, mode, shift=None, scale=None) differs",
+    ),
+    "inherited layer method renamed": (
+        "tensorrt.IConvolutionLayer.get_output = lambda self, i: None",
+        "IConvolutionLayer.get_output(self, i) differs",
+    ),
     "parameter added": (
         "tensorrt.IExecutionContext.execute_async_v3 = lambda self, stream_handle, extra=0: True",
         "IExecutionContext.execute_async_v3(self, stream_handle, extra=0) differs",

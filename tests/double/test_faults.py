@@ -39,6 +39,8 @@ ROWS = (
         "fail", "cutensor-permutate", "cutensor-permutate"),
     Row("thread-no-context", "execute:trt10>trt10:retinaface-mnet:fp32:thread-no-context", "10.8.0.43",
         "fail", "without the engine's context", "invalid-resource-handle"),
+    Row("retinaface-int8-scales", "int8:trt86>trt86:retinaface-mnet:int8:decode-plugin", "8.6.1",
+        "fail", "returned None for the calibrated plugin network: int8-plugin-scales", "int8-plugin-scales"),
     Row("oom", "serialize:trt86>trt86:retinaface-mnet:fp32:onnx", "8.6.1",
         "fail", "build_serialized_network returned None", "out-of-memory"),
     Row("crash", "execute:trt86>trt86:retinaface-mnet:fp32:execute_v2", "8.6.1", "crash", "SIGSEGV"),
@@ -62,8 +64,8 @@ def _record(cell_id: str, outcome: Any) -> Any:
 def test_every_scenario_has_a_fault_of_the_double() -> None:
     names = set(_scenarios().names)
     assert names == set(faults.KNOWN)
-    tested = {r.fault for r in ROWS} | {"trtexec-python-mismatch", "retinaface-int8-scales"}
-    assert tested == names  # the two others: test_trtexec_mismatch_*, test_int8_plugin_* below
+    tested = {r.fault for r in ROWS} | {"trtexec-python-mismatch"}
+    assert tested == names  # the other: test_trtexec_mismatch_* below
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.fault for r in ROWS])
@@ -93,6 +95,9 @@ CONTROLS = (
     ("execute:trt86>trt86:scrfd-500m:fp32:execute_async_v3", "8.6.1", ("scrfd-v3-zeros",)),
     ("execute:trt10>trt10:retinaface-mnet:fp32:thread-no-context", "10.8.0.43", ()),
     ("execute:trt10>trt10:retinaface-mnet:fp32:thread-context", "10.8.0.43", ("thread-no-context",)),
+    # the remedy of NVIDIA/TensorRT#2621 (plugin pinned to FP32, OBEY_PRECISION_CONSTRAINTS), and 10.x
+    ("int8:trt86>trt86:retinaface-mnet:int8:decode-plugin-fp32", "8.6.1", ("retinaface-int8-scales",)),
+    ("int8:trt10>trt10:retinaface-mnet:int8:decode-plugin", "10.8.0.43", ("retinaface-int8-scales",)),
 )
 
 

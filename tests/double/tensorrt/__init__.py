@@ -114,6 +114,8 @@ def _make_class(qual: str) -> type:
             ns[attr] = _do_nothing_del  # pybind11 utils::doNothingDel (research note 'Builder.__del__')
         else:
             ns[attr] = _Gap(f"{qual}.{attr}", kind)
+    if model is not None and any("__setattr__" in vars(k) for k in model.__mro__[:-1]):
+        ns["__setattr__"] = next(vars(k)["__setattr__"] for k in model.__mro__[:-1] if "__setattr__" in vars(k))
     if model is not None and "__del__" in vars(_model._Owned) and issubclass(model, _model._Owned):
         ns["__del__"] = _model._Owned.__del__
     bases = (bytes,) if qual == "IHostMemory" else ()

@@ -54,6 +54,14 @@ def layers(engine: Any) -> list[Any]:
             {"Name": t, "Format/Datatype": FORMATS["int8" if t in quantized_next else plain]} for t in node.output
         ]
         out.append({"Name": name, "LayerType": node.op_type, "Inputs": inputs, "Outputs": outputs})
+    for plugin in engine._meta.get("plugins", []):  # FP32 linear only (the plugin's supportsFormatCombination)
+        if not detailed:
+            out.append(plugin["name"])
+            continue
+        fp32 = FORMATS["fp32"]
+        inputs = [{"Name": t, "Format/Datatype": fp32} for t in plugin["inputs"]]
+        outputs = [{"Name": plugin["output"], "Format/Datatype": fp32}]
+        out.append({"Name": plugin["name"], "LayerType": "PluginV2", "Inputs": inputs, "Outputs": outputs})
     return out
 
 

@@ -23,6 +23,8 @@ T: dict[str, Any] = {}  # the built module's namespace (classes by name), set by
 def bind(space: dict[str, Any]) -> None:
     T.update(space)
     T["_space"] = space
+    _netdef.bind(space)  # tensorrt.float32 and the other DataType aliases
+    T.update(space)
 
 
 class EnumMember:
@@ -223,7 +225,8 @@ class BuilderModel(_Owned):
         the IHostMemory does not hold the builder (research note 'Builder.__del__')."""
         if _faults.out_of_memory(self._logger):
             return None
-        if getattr(network, "_onnx", None) is None:
+        network_onnx, netdef_meta = (network._onnx, {}) if network._onnx else _netdef.export(network)
+        if not network_onnx:
             _log(
                 self._logger,
                 "ERROR",
@@ -232,11 +235,14 @@ class BuilderModel(_Owned):
             return None
         from tensorrt import _int8  # INT8: calibration and fake quantization (_int8.py)
 
-        engine_onnx, int8_info = _int8.prepare(self._logger, config, network._onnx, T["__trt_matrix_double__"])
+        if _plugins.check_build(self._logger, netdef_meta, config):  # retinaface-int8-scales
+            return None
+        engine_onnx, int8_info = _int8.prepare(self._logger, config, network_onnx, T["__trt_matrix_double__"])
         if engine_onnx is None:
             return None
         flags = sorted(f.name for f in config._flags)
         meta = {
+            **netdef_meta,
             **int8_info,
             "builder": T["__version__"],
             "flags": flags,
@@ -449,6 +455,7 @@ def _deserialize(logger: Any, data: bytes, host_code: bool) -> Any:
     engine = T["ICudaEngine"]()
     engine._meta, engine._onnx, engine._data = meta, onnx_bytes, data
     engine._inputs, engine._outputs = _graph_io(onnx_bytes)
+    engine._outputs = _plugins.engine_outputs(meta) or engine._outputs  # a plugin ends the network
     engine._major = major
     _faults.remember_context(engine)
     return engine
@@ -616,11 +623,10 @@ class IExecutionContextModel:
                 view = runtime.device_view(pointers[name], nbytes)
                 if is_input:
                     feeds[name] = np.frombuffer(view, dtype=_NP[dtype], count=count).reshape(shape).copy()
-            results = self._session.run(None, feeds)
-            for (name, _shape, dtype, _), value in zip(
-                self._engine._outputs and [(*o, False) for o in self._engine._outputs], results
-            ):
-                out = np.ascontiguousarray(value.astype(_NP[dtype]))
+            names = [o.name for o in self._session.get_outputs()]
+            values = _plugins.run(self._engine._meta, dict(zip(names, self._session.run(None, feeds))))
+            for name, _shape, dtype in self._engine._outputs:
+                out = np.ascontiguousarray(values[name].astype(_NP[dtype]))
                 runtime.device_view(pointers[name], out.nbytes)[:] = out.tobytes()
         except runtime.IllegalAddress as exc:
             return self._error(
@@ -643,7 +649,10 @@ MODELS = {
     "IExecutionContext": IExecutionContextModel,
 }
 
-from tensorrt import _inspector, _int8  # noqa: E402  (they need this module's helpers)
+from tensorrt import _inspector, _int8, _netdef, _plugins  # noqa: E402  (they need this module's helpers)
 
 MODELS.update(_int8.MODELS)
 MODELS.update(_inspector.MODELS)
+MODELS.update(_netdef.MODELS)  # the network-definition API (replaces the parser-only INetworkDefinition)
+MODELS.update(_plugins.MODELS)
+FUNCTIONS.update(_plugins.FUNCTIONS)

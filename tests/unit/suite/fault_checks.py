@@ -37,6 +37,27 @@ def aborts(ctx: CheckContext) -> Outcome:
     return Outcome("pass")
 
 
+def logs_then_aborts_deep(ctx: CheckContext) -> Outcome:
+    """TensorRT's explanation through the suite's logger, then an abort 40 frames down (a long fault-handler
+    traceback after it), as an INT8 build that asserts in pluginV2Runner ends."""
+    import types
+
+    from matrix.suite import trtlog
+
+    base = type("ILogger", (), {"__init__": lambda self: None})
+    logger = trtlog.make_logger(types.SimpleNamespace(ILogger=base))
+    logger.log("ERROR", "2: [pluginV2Runner.cpp::getInputHostScale::88] Error Code 2: Internal Error "
+               "(Assertion scales.size() == 1 failed. )")  # fmt: skip
+
+    def deep(n: int) -> None:
+        if n:
+            deep(n - 1)
+        os.kill(os.getpid(), signal.SIGABRT)
+
+    deep(40)
+    return Outcome("pass")
+
+
 def exits_silently(ctx: CheckContext) -> Outcome:
     os._exit(3)
 

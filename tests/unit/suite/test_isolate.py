@@ -52,6 +52,16 @@ def test_an_abort_becomes_a_crash(ctx: CheckContext) -> None:
     assert (outcome.status, outcome.signal) == ("crash", "SIGABRT")
 
 
+def test_an_abort_keeps_the_logged_line_that_explains_it(ctx: CheckContext) -> None:
+    """The error line the logger echoed stays in the crash cell (and names the known issue), though the
+    fault handler's traceback after it is longer than the stderr tail kept."""
+    outcome = run_isolated(f"{FAULTS}:logs_then_aborts_deep", ctx, timeout_s=60)
+    assert (outcome.status, outcome.signal) == ("crash", "SIGABRT")
+    assert "int8-plugin-scales: [TRT] error: 2: [pluginV2Runner.cpp" in outcome.reason
+    assert any("scales.size() == 1" in line.text for line in outcome.log)
+    assert len(outcome.log) > 25  # the tail is still there after it
+
+
 def test_an_exit_without_a_report_is_a_crash_with_the_code(ctx: CheckContext) -> None:
     outcome = run_isolated(f"{FAULTS}:exits_silently", ctx, timeout_s=60)
     assert outcome.status == "crash" and "code 3" in outcome.reason
