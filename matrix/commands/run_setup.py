@@ -150,7 +150,10 @@ def _images(
     if args.self_test:  # the double replaces TensorRT: images without it, on any base, with what it needs
         from matrix.run import selftest
 
-        options = dataclasses.replace(options, skip_tensorrt=True, extra_pip=selftest.load().image_pip)
+        double = selftest.load()
+        options = dataclasses.replace(
+            options, skip_tensorrt=True, extra_pip=double.image_pip, extra_apt=double.image_apt
+        )
     refs: dict[str, str] = {}
     boms: dict[str, dict[str, Any]] = {}
     needed = [r for r in chosen.releases if any(c.phase in (1, 2) and c.consumer == r.id for c in chosen.cells)]

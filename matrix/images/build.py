@@ -55,9 +55,9 @@ class BuildOptions:
     extra_index_url: str | None = None
     skip_tensorrt: bool = False
     no_cache: bool = False
-    extra_pip: tuple[
-        str, ...
-    ] = ()  # the self-test's packages (tests/double/selftest.toml [image]); never for real runs
+    # the self-test's packages (tests/double/selftest.toml [image]): never for real runs
+    extra_pip: tuple[str, ...] = ()
+    extra_apt: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -195,8 +195,8 @@ def plan(release: Release, catalogue: Catalogue, options: BuildOptions) -> Build
     _check_url("--extra-index-url", options.extra_index_url)
     ca = read_ca_bundle(options.ca_bundle) if options.ca_bundle else b""
     text = dockerfile.render(release, catalogue)
-    if options.extra_pip:
-        text += dockerfile.extra_pip_step(options.extra_pip)
+    if options.extra_pip or options.extra_apt:
+        text += dockerfile.extra_pip_step(options.extra_pip, options.extra_apt)
     context = build_context({"Dockerfile": text.encode("utf-8"), dockerfile.CA_CONTEXT_NAME: ca})
     base = options.base_image or release.base_ref
     args = {"BASE_IMAGE": base}

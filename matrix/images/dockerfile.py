@@ -80,14 +80,20 @@ def render(release: Release, catalogue: Catalogue) -> str:
     )
 
 
-def extra_pip_step(requirements: tuple[str, ...]) -> str:
+def extra_pip_step(requirements: tuple[str, ...], system: tuple[str, ...] = ()) -> str:
     """Steps appended to a rendered Dockerfile for a self-test image only (the generated, committed
-    Dockerfiles and the images of real runs never hold them): pip installs `requirements` as root."""
-    packages = " ".join(_double_quoted(r) for r in requirements)
-    return (
-        "\n# Self-test only (tests/double/selftest.toml [image]): what the TensorRT double needs.\n"
-        f"USER root\nRUN python3 -m pip install {packages}\nUSER {USER}\n"
-    )
+    Dockerfiles and the images of real runs never hold them): apt installs `system` and pip installs
+    `requirements`, as root."""
+    steps = "\n# Self-test only (tests/double/selftest.toml [image]): what the TensorRT double needs.\nUSER root\n"
+    if system:
+        steps += (
+            "RUN set -eu; apt-get update; apt-get install -y --no-install-recommends "
+            + " ".join(system)
+            + "; rm -rf /var/lib/apt/lists/*\n"
+        )
+    if requirements:
+        steps += "RUN python3 -m pip install {}\n".format(" ".join(_double_quoted(r) for r in requirements))
+    return steps + f"USER {USER}\n"
 
 
 def file_name(release_id: str) -> str:

@@ -124,6 +124,7 @@ class SelfTest:
     env: Mapping[str, str]
     scenarios: tuple[Scenario, ...]
     image_pip: tuple[str, ...] = ()  # what a self-test image installs on top of the suite's requirements
+    image_apt: tuple[str, ...] = ()  # and from the distribution (make: the decode plugin's Makefile)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -251,6 +252,7 @@ def parse(data: Mapping[str, Any], where: str = "selftest.toml") -> SelfTest:
         raise UserError(f"{where}: [image]: expected a table")
     return SelfTest(
         image_pip=_strings(f"{where}: image.pip", image["pip"]) if "pip" in image else (),
+        image_apt=_strings(f"{where}: image.apt", image["apt"]) if "apt" in image else (),
         pythonpath=_strings(f"{where}: activation.pythonpath", act.get("pythonpath")),
         path=_strings(f"{where}: activation.path", act.get("path")),
         faults_variable=_text(f"{where}: activation", act, "faults"),
