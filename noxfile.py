@@ -95,6 +95,10 @@ def selftest(session: nox.Session) -> None:
     args = session.posargs or [
         "--only",
         "trt86,trt10,trt11",
+        "--warmup",
+        "1",
+        "--repeats",
+        "3",
         "--base-image",
         "trt-matrix/test-base:bookworm",
         "--ca-bundle",
