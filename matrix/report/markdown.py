@@ -77,6 +77,8 @@ def _header(report: Report) -> list[str]:
     )
     if report.reuse_line:
         out += ["", f"♻ {md(report.reuse_line)}"]
+    if report.builder_flags_line:
+        out += ["", md(report.builder_flags_line)]
     out.append("")
     out.append(
         f"Run {', '.join(f'`{md(r)}`' for r in report.run_ids) or '(none)'}"

@@ -147,6 +147,23 @@ class Report:
         return tuple(sorted(out, key=lambda x: (x[1], x[0])))
 
     @property
+    def builder_flags_line(self) -> str:
+        """'' when no record says which builder flags its build set; else each precision's flag sets with
+        their cell counts ("fp32: -TF32 (21)"), as the builds recorded them (`measurements.builder_flags`)."""
+        by_precision: dict[str, Counter[str]] = defaultdict(Counter)
+        for r in self.results:
+            flags = (r.measurements or {}).get("builder_flags")
+            if isinstance(flags, list) and flags:
+                by_precision[r.precision][" ".join(dict.fromkeys(str(f) for f in flags))] += 1
+        if not by_precision:
+            return ""
+        parts = []
+        for precision in sorted(by_precision):
+            sets = ", ".join(f"{flags} ({n})" for flags, n in by_precision[precision].most_common())
+            parts.append(f"{precision}: {sets}")
+        return "builder flags set (+) or cleared (-) by the builds: " + "; ".join(parts)
+
+    @property
     def reuse_line(self) -> str:
         """'' when nothing was reused; else how many cells, from which runs and how old they are."""
         if not self.reused:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from matrix import catalogue
 from matrix.report import expectations, model
 from matrix.suite import cells
@@ -86,3 +88,14 @@ def test_weights_labels_and_synthetic_models() -> None:
 def not_in_sample_run() -> list[str]:
     """The catalogue's releases the three-release sample run (trt86, trt10, trt11) leaves out, in order."""
     return [r for r in catalogue.load().ids if r not in ("trt86", "trt10", "trt11")]
+
+
+def test_the_builder_flags_each_build_recorded_are_summarised_per_precision() -> None:
+    records = list(three_release_run())
+    fp32 = next(i for i, r in enumerate(records) if r.precision == "fp32" and r.check == "serialize")
+    fp16 = next(i for i, r in enumerate(records) if r.precision == "fp16" and r.check == "serialize")
+    records[fp32] = dataclasses.replace(records[fp32], measurements={"builder_flags": ["-TF32"]})
+    records[fp16] = dataclasses.replace(records[fp16], measurements={"builder_flags": ["+FP16", "+FP16"]})
+    line = build(records).builder_flags_line
+    assert line == "builder flags set (+) or cleared (-) by the builds: fp16: +FP16 (1); fp32: -TF32 (1)"
+    assert build(list(three_release_run())).builder_flags_line == ""
