@@ -64,7 +64,7 @@ class PlanFacts:
 
 def _toml(text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # novermin - guarded: only on 3.11+
     else:  # pragma: no cover - exercised on 3.8-3.10 only
         import tomli as tomllib
     return tomllib.loads(text)
