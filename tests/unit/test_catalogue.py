@@ -73,3 +73,9 @@ def test_unknown_release_id_lists_the_known_ones() -> None:
 
 def test_selection_by_glob() -> None:
     assert [r.id for r in catalogue.load().select(["trt8*"])] == ["trt84", "trt85", "trt853", "trt86"]
+
+
+def test_the_two_85_builds_the_plan_rules_are_tested_with() -> None:
+    """tests/unit/plans/test_rules.py uses these versions literally (it runs on Python 3.8 too)."""
+    cat = catalogue.load()
+    assert (cat.get("trt85").tensorrt, cat.get("trt853").tensorrt) == ("8.5.1", "8.5.3")
