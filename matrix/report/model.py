@@ -263,7 +263,8 @@ def _bom(records: Sequence[CellResult]) -> tuple[tuple[str, str], ...]:
     if not boms:
         return ()
     common: dict[str, object] = json.loads(boms.most_common(1)[0][0])
-    out = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in common.items()]
+    # a fact the image could not report (null) is left out, not shown as the word "null"
+    out = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in common.items() if v is not None]
     if len(boms) > 1:
         out.append(("note", f"{len(boms)} different BOMs in this release's records; the most common is shown"))
     return tuple(out)
