@@ -61,7 +61,8 @@ def _check_limits(path: Path, where: str, table: Mapping[str, Any], nested: bool
             if not isinstance(value, bool):
                 raise ValueError(f"{path}: table {where!r:.60} judge_accuracy must be true or false, not {value!r:.40}")
         elif key not in LIMITS:
-            raise ValueError(f"{path}: table {where!r:.60} {key!r:.40} is not a limit; the limits are {', '.join(LIMITS)}")
+            known = ", ".join(LIMITS)
+            raise ValueError(f"{path}: table {where!r:.60} {key!r:.40} is not a limit; the limits are {known}")
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{path}: table {where!r:.60} {key} must be a number, not {value!r:.40}")
         elif isinstance(value, float) and not math.isfinite(value):

@@ -110,7 +110,8 @@ def packages(path: Path | None = None) -> tuple[tuple[str, tuple[int, ...]], ...
             )
         if not isinstance(majors, list) or not majors or not all(type(m) is int and m > 0 for m in majors):
             raise UserError(
-                f"{path}: not a valid bindings file (package {number}, {name!r:.60}: majors must be a list of major versions)"
+                f"{path}: not a valid bindings file "
+                f"(package {number}, {name!r:.60}: majors must be a list of major versions)"
             )
         out.append((name, tuple(majors)))
     return tuple(out)

@@ -121,7 +121,7 @@ def test_toml_readers_refuse_bytes_that_are_not_utf8(
     name: str, read: Callable[[Path], Any], error: type[Exception], tmp_path: Path
 ) -> None:
     path = tmp_path / name
-    path.write_bytes(b"[settings]\nmethod = \"\xff\"\n")
+    path.write_bytes(b'[settings]\nmethod = "\xff"\n')
     with pytest.raises(error, match="not UTF-8") as info:
         read(path)
     assert type(info.value) is error
