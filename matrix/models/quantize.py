@@ -76,12 +76,13 @@ def load_settings(path: Path = SETTINGS_FILE) -> Settings:
     try:
         table = tomlload.load(path).get("settings")
     except ValueError as exc:
-        raise UserError(f"{path}: not readable ({exc})") from None
+        raise UserError(f"{exc} (expected a qdq.toml with a [settings] table)") from None
     if not isinstance(table, dict):
         raise UserError(f"{path}: no [settings] table (the quantizer's settings: {', '.join(_FIELDS)})")
     unknown = sorted(set(table) - set(_FIELDS))
     if unknown:
-        raise UserError(f"{path}: unknown settings {', '.join(map(repr, unknown))[:200]}; known: {', '.join(_FIELDS)}")
+        names = ", ".join(k if k.isprintable() else repr(k) for k in unknown)[:200]
+        raise UserError(f"{path}: unknown settings {names}; known: {', '.join(_FIELDS)}")
     for name, value in table.items():
         default = _FIELDS[name]
         if isinstance(default, tuple):
