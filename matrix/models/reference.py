@@ -90,7 +90,10 @@ def external_scrfd(spec: ModelSpec, path: Path) -> Runner:
     shape = ins[0].shape
     h = shape[2] if isinstance(shape[2], int) and shape[2] > 0 else spec.height
     w = shape[3] if isinstance(shape[3], int) and shape[3] > 0 else spec.width
-    sized = spec.at_size(int(h), int(w))
+    try:
+        sized = spec.at_size(int(h), int(w))
+    except UserError as exc:  # e.g. a fixed input size that is no multiple of the strides
+        raise UserError(f"{path}: its input {shape}: {exc}") from None
     widths = [1, 1, 1, 4, 4, 4, 10, 10, 10]
     for o, wd in zip(outs, widths):
         if not o.shape:
