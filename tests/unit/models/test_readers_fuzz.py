@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Tuple, Union
+from typing import Any, Callable, List, Union
 
 import numpy as np
 import pytest
@@ -31,7 +31,7 @@ else:  # pragma: no cover - Python 3.10
 
 THRESHOLDS = tomllib.loads(compare.THRESHOLDS_FILE.read_text(encoding="utf-8"))
 QDQ = tomllib.loads(quantize.SETTINGS_FILE.read_text(encoding="utf-8"))
-QDQ["measurement"] = QDQ["measurement"][:2]  # every shape the file holds, at a fraction of the cost
+QDQ["measurement"] = QDQ["measurement"][:1]  # every shape the file holds, at a fraction of the cost
 PTH_FILES = {name: (DATA / name).read_bytes() for name in ("tiny_zip.pth", "tiny_legacy.pth")}
 
 
@@ -172,10 +172,10 @@ def test_pth_bytes(data: bytes, tmp_path: Path) -> None:
     _read_or_refuse(pth.read_pth, path)
 
 
-_dims = st.one_of(st.integers(-1, 40), st.sampled_from(["N", "height", ""]))
-_shapes = st.lists(_dims, max_size=5)
+_names = st.sampled_from(["N", "height", ""])
+_input_shapes = st.lists(st.one_of(st.integers(-1, 64), _names), max_size=5)
+_shapes = st.lists(st.one_of(st.integers(-1, 12), _names), max_size=4)  # small: each output is a constant
 _outputs = st.lists(st.tuples(st.sampled_from(["score", "bbox", "kps", "x"]), _shapes), max_size=11)
-OnnxCase = Tuple[Union[Shape, None], List[Tuple[str, Shape]]]
 
 
 @st.composite
@@ -185,7 +185,7 @@ def _onnx_interfaces(draw: st.DrawFn) -> bytes:
     outputs = list(SCRFD_OUTPUTS)
     what = draw(st.sampled_from(["input", "no input", "outputs", "one output"]))
     if what == "input":
-        input_shape = draw(_shapes)
+        input_shape = draw(_input_shapes)
     elif what == "no input":
         input_shape = None
     elif what == "outputs":
