@@ -2,8 +2,10 @@
 
 Contract: `probe_image(client, image_id)` runs `matrix/suite/bom.py` in a short container with no
 network and returns what it printed (every fact the image could not show is None with a note).
-`ensure(...)` probes only when no stored BOM exists for that image id, so a no-op rebuild stays fast,
-and writes `<cache>/images/<image-id>.json` (schema `trt-matrix.image/1`). `rows(...)` reads images
+`read_probe_output(text)` checks what the probe printed (`problem(bom)` says what is wrong): a
+damaged answer becomes a failed probe with the reason, never an exception. `ensure(...)` probes only
+when no stored BOM exists for that image id (a damaged stored one counts as none), so a no-op rebuild
+stays fast, and writes `<cache>/images/<image-id>.json` (schema `trt-matrix.image/1`). `rows(...)` reads images
 and stored BOMs back for `trt-matrix images list`. The catalogue is never consulted for a fact.
 """
 
@@ -53,12 +55,51 @@ def store_path(image_id: str, root: Path | None = None) -> Path:
 
 
 def load(image_id: str, root: Path | None = None) -> dict[str, Any] | None:
+    """The stored record, or None when there is none or it is damaged (then the image is probed again)."""
     path = store_path(image_id, root)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8 (a ValueError), not JSON
         return None
-    return data if isinstance(data, dict) and data.get("schema") == SCHEMA else None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or problem(data.get("bom")) is not None:
+        return None
+    return data
+
+
+def problem(bom: object) -> str | None:
+    """What is wrong with a bill of materials as `matrix/suite/bom.py` prints it, or None: an object of
+    schema trt-matrix.bom/1, every fact a string or null (`gpu`: a list of objects of strings), `notes`
+    and `sources` objects of strings."""
+    if not isinstance(bom, dict):
+        return f"it printed JSON that is not an object ({type(bom).__name__})"
+    if bom.get("schema") != bom_module.SCHEMA:
+        return f"schema {bom.get('schema')!r:.40}, expected {bom_module.SCHEMA!r}"
+    for fact in bom_module.FACTS:
+        if fact not in bom:
+            return f"fact {fact!r} is missing"
+        value = bom[fact]
+        if fact == "gpu" and value is not None:
+            if not isinstance(value, list) or not all(
+                isinstance(g, dict) and all(isinstance(v, str) for v in g.values()) for g in value
+            ):
+                return f"fact 'gpu' should be a list of objects of strings, not {json.dumps(value)[:60]}"
+        elif fact != "gpu" and value is not None and not isinstance(value, str):
+            return f"fact {fact!r} should be a string or null, not {json.dumps(value)[:60]}"
+    for part in ("notes", "sources"):
+        table = bom.get(part)
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            return f"{part!r} should be an object of strings"
+    return None
+
+
+def read_probe_output(out: str) -> dict[str, Any]:
+    """What the probe printed, checked: its bill of materials, or a failed probe saying what was wrong."""
+    try:
+        data = json.loads(out)
+    except ValueError:  # JSONDecodeError, or a number too long to convert
+        return _failed_probe("it printed no JSON: " + (" ".join(out.split())[:200] or "no output"))
+    wrong = problem(data)
+    return _failed_probe(wrong) if wrong is not None else data
 
 
 def _probe_archive() -> bytes:
@@ -111,11 +152,7 @@ def probe_image(client: docker.DockerClient, image_id: str) -> dict[str, Any]:
         if code != 0:
             last = err.strip().splitlines()[-1] if err.strip() else f"exit status {code}"
             return _failed_probe(f"exit status {code}: {last}")
-        try:
-            data = json.loads(out)
-        except json.JSONDecodeError:
-            return _failed_probe("it printed no JSON: " + (out.strip()[:200] or "no output"))
-        return data if isinstance(data, dict) else _failed_probe("it printed JSON that is not an object")
+        return read_probe_output(out)
     except docker_sdk.errors.APIError as exc:
         return _failed_probe(str(exc.explanation or exc))
     finally:

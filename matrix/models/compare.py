@@ -2,11 +2,15 @@
 
 Contract: `compare(outputs, reference)` returns per-output metrics as plain data;
 `verdict(metrics, precision)` returns the problems against `thresholds.toml` (empty list: pass).
+`load_thresholds(path)` reads a thresholds file and checks it (the tables fp32, fp16, int8 and
+agreement, each a table of known limits, finite numbers, with at most one level of per-model tables);
+anything else is a `ValueError` naming the file and the entry.
 All-zero and non-finite outputs are always problems, whatever the thresholds. Runs on 3.8, numpy only.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,12 +20,53 @@ from matrix.models import tomlload
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.toml")
 _THRESHOLDS: dict[str, Any] = {}
+REQUIRED_TABLES = ("fp32", "fp16", "int8", "agreement")
+LIMITS = (
+    "cosine_min",
+    "object_cosine_min",
+    "max_abs_max",
+    "object_max_abs_max",
+    "object_score",
+    "recall_min",
+    "precision_min",
+)
 
 
 def thresholds() -> dict[str, Any]:
     if not _THRESHOLDS:
-        _THRESHOLDS.update(tomlload.load(THRESHOLDS_FILE))
+        _THRESHOLDS.update(load_thresholds(THRESHOLDS_FILE))
     return _THRESHOLDS
+
+
+def load_thresholds(path: Path) -> dict[str, Any]:
+    """A thresholds file, checked (see the contract); ValueError naming the file and the entry."""
+    data = tomlload.load(path)
+    for name in REQUIRED_TABLES:
+        if not isinstance(data.get(name), dict):
+            raise ValueError(f"{path}: no [{name}] table of limits")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"{path}: {name!r} must be a table of limits, not {type(table).__name__}")
+        _check_limits(path, name, table, nested=True)
+    if "object_score" not in data["int8"]:
+        raise ValueError(f"{path}: table 'int8' needs object_score (the FP32 score an anchor counts as an object at)")
+    return data
+
+
+def _check_limits(path: Path, where: str, table: Mapping[str, Any], nested: bool) -> None:
+    for key, value in table.items():
+        if isinstance(value, dict) and nested:  # [int8.retinaface-mnet]: one model's limits over its precision's
+            _check_limits(path, f"{where}.{key}", value, nested=False)
+        elif key == "judge_accuracy":
+            if not isinstance(value, bool):
+                raise ValueError(f"{path}: table {where!r:.60} judge_accuracy must be true or false, not {value!r:.40}")
+        elif key not in LIMITS:
+            known = ", ".join(LIMITS)
+            raise ValueError(f"{path}: table {where!r:.60} {key!r:.40} is not a limit; the limits are {known}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{path}: table {where!r:.60} {key} must be a number, not {value!r:.40}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{path}: table {where!r:.60} {key} must be finite, not {value!r}")
 
 
 def for_precision(precision: str, model: str | None = None) -> dict[str, Any]:

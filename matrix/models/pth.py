@@ -13,9 +13,11 @@ Runs on Python 3.8 with numpy only.
 from __future__ import annotations
 
 import io
+import lzma
 import pickle
 import struct
 import zipfile
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
@@ -221,6 +223,30 @@ def _refuse_pid(pid: Any, where: str) -> _Storage:
     raise UserError(f"{where}: unexpected storage reference in a header pickle")
 
 
+# What damaged bytes make the unpickler, zipfile and its decompressors raise (found by fuzzing,
+# tests/unit/models/test_readers_fuzz.py): a declared length past the end (MemoryError, OverflowError),
+# an unsupported or encrypted member (NotImplementedError, RuntimeError), bad deflate/lzma/bz2 data
+# (zlib.error, lzma.LZMAError, OSError), a pickle opcode given the wrong stack (IndexError, AttributeError).
+_DAMAGE = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    MemoryError,
+    RuntimeError,
+    OSError,
+    struct.error,
+    zlib.error,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+)
+
+
 def read_pth(path: str | Path) -> OrderedDict[str, np.ndarray]:
     """The tensors of a torch state-dict file, by name, as float32 arrays (integers kept as int64)."""
     p = Path(path)
@@ -231,8 +257,9 @@ def read_pth(path: str | Path) -> OrderedDict[str, np.ndarray]:
         tensors = _read_zip(p, where) if zipfile.is_zipfile(str(p)) else _read_legacy(p, where)
     except UserError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{where}: not a readable torch state dict ({exc})") from exc
+    except _DAMAGE as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise UserError(f"{where}: not a readable torch state dict ({detail})") from exc
     out: OrderedDict[str, np.ndarray] = OrderedDict()
     for name, arr in tensors.items():
         if arr.dtype.kind == "f":

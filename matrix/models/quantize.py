@@ -70,20 +70,39 @@ class Settings:
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> Settings:
+    """The [settings] table of a qdq.toml, each field of its type; a UserError naming the file otherwise."""
     from matrix.models import tomlload
 
     try:
-        table = tomlload.load(path)["settings"]
-    except (ValueError, KeyError) as exc:
-        raise UserError(f"{path}: no readable [settings] table ({exc})") from None
-    known = {f.name for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(table) - known)
+        table = tomlload.load(path).get("settings")
+    except ValueError as exc:
+        raise UserError(f"{exc} (expected a qdq.toml with a [settings] table)") from None
+    if not isinstance(table, dict):
+        raise UserError(f"{path}: no [settings] table (the quantizer's settings: {', '.join(_FIELDS)})")
+    unknown = sorted(set(table) - set(_FIELDS))
     if unknown:
-        raise UserError(f"{path}: unknown settings {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        names = ", ".join(k if k.isprintable() else repr(k) for k in unknown)[:200]
+        raise UserError(f"{path}: unknown settings {names}; known: {', '.join(_FIELDS)}")
+    for name, value in table.items():
+        default = _FIELDS[name]
+        if isinstance(default, tuple):
+            ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+        else:
+            ok = type(value) is type(default)  # bool is no int here, nor an int a bool
+        if not ok:
+            want = "a list of op type names" if isinstance(default, tuple) else type(default).__name__
+            raise UserError(f"{path}: [settings] {name} must be {want}, not {value!r:.60}")
     values = dict(table)
     if "op_types" in values:
         values["op_types"] = tuple(values["op_types"])
+    if values.get("method", Settings.method) not in METHODS:
+        raise UserError(f"{path}: [settings] method {values['method']!r:.60} is not one of {', '.join(METHODS)}")
+    if values.get("calib_samples", Settings.calib_samples) < 1:
+        raise UserError(f"{path}: [settings] calib_samples must be at least 1")
     return Settings(**values)
+
+
+_FIELDS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(Settings)}
 
 
 def int8_spec(name: str) -> ModelSpec:

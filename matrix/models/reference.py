@@ -74,19 +74,30 @@ def external_scrfd(spec: ModelSpec, path: Path) -> Runner:
     try:
         sess = session(path)
     except Exception as exc:  # onnxruntime raises its own exception types for bad files
-        raise UserError(f"{path}: ONNX Runtime cannot load it ({str(exc).splitlines()[0]})") from exc
-    outs = sess.get_outputs()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"{path}: ONNX Runtime cannot load it ({first})") from exc
+    ins, outs = sess.get_inputs(), sess.get_outputs()
+    if len(ins) != 1 or len(ins[0].shape) != 4:
+        raise UserError(
+            f"{path}: expected one input of shape [1, 3, H, W], the model has "
+            + (", ".join(f"{i.name} {i.shape}" for i in ins)[:200] or "no input")
+        )
     if len(outs) != 9:
         raise UserError(
             f"{path}: has {len(outs)} outputs; an SCRFD model with keypoints has 9 "
             "(score, bbox, kps for strides 8, 16, 32)"
         )
-    shape = sess.get_inputs()[0].shape
-    h = shape[2] if isinstance(shape[2], int) else spec.height
-    w = shape[3] if isinstance(shape[3], int) else spec.width
-    sized = spec.at_size(int(h), int(w))
+    shape = ins[0].shape
+    h = shape[2] if isinstance(shape[2], int) and shape[2] > 0 else spec.height
+    w = shape[3] if isinstance(shape[3], int) and shape[3] > 0 else spec.width
+    try:
+        sized = spec.at_size(int(h), int(w))
+    except UserError as exc:  # e.g. a fixed input size that is no multiple of the strides
+        raise UserError(f"{path}: its input {shape}: {exc}") from None
     widths = [1, 1, 1, 4, 4, 4, 10, 10, 10]
     for o, wd in zip(outs, widths):
+        if not o.shape:
+            raise UserError(f"{path}: output {o.name} is a scalar; SCRFD's outputs are [N, {wd}] or [1, N, {wd}]")
         if isinstance(o.shape[-1], int) and o.shape[-1] != wd:
             raise UserError(
                 f"{path}: output {o.name} has last dimension {o.shape[-1]}, expected {wd} "

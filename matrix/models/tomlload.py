@@ -22,6 +22,8 @@ def load(path: Path) -> dict[str, Any]:
             ) from None
     try:
         data: dict[str, Any] = toml.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:  # a ValueError too, but its message does not name the file
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     except (OSError, toml.TOMLDecodeError) as exc:
         raise ValueError(f"{path}: {exc}") from None
     return data

@@ -95,9 +95,26 @@ def packages(path: Path | None = None) -> tuple[tuple[str, tuple[int, ...]], ...
     path = path or PACKAGES_PATH
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return tuple((str(p["name"]), tuple(int(m) for m in p["majors"])) for p in data["package"])
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise UserError(f"{path}: not a valid bindings file ({type(exc).__name__}: {exc})") from None
+    rows = data.get("package")
+    if not isinstance(rows, list) or not rows:
+        raise UserError(f"{path}: not a valid bindings file (expected [[package]] tables with name and majors)")
+    out = []
+    for number, row in enumerate(rows, start=1):
+        name = row.get("name") if isinstance(row, dict) else None
+        majors = row.get("majors") if isinstance(row, dict) else None
+        if not isinstance(name, str) or not name.strip() or "\n" in name:
+            raise UserError(
+                f"{path}: not a valid bindings file (package {number}: name must be a package name, not {name!r:.60})"
+            )
+        if not isinstance(majors, list) or not majors or not all(type(m) is int and m > 0 for m in majors):
+            raise UserError(
+                f"{path}: not a valid bindings file "
+                f"(package {number}, {name!r:.60}: majors must be a list of major versions)"
+            )
+        out.append((name, tuple(majors)))
+    return tuple(out)
 
 
 NETWORK_ATTEMPTS = 3  # pip retries a request itself; a name-resolution outage can outlast those retries

@@ -80,9 +80,33 @@ def load_facts(path: Path | None = None) -> PlanFacts:
         vc_from = tuple(int(p) for p in str(compat["version_compatible_from"]).split("."))
         cross = frozenset((int(a), int(b)) for a, b in compat["cross_major"])
         messages = tuple((str(k), str(v)) for k, v in data["messages"].items())
-    except (OSError, KeyError, TypeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
-        raise UserError(f"{path}: not a valid plan-facts file ({type(exc).__name__}: {exc})") from None
+    except (OSError, KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        # TOMLDecodeError and UnicodeDecodeError are ValueErrors; AttributeError: a table that is no table
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise UserError(f"{path}: not a valid plan-facts file ({detail})") from None
+    texts = dict(messages)
+    for key in MESSAGE_KEYS:
+        try:
+            texts[key].format(**_PLACEHOLDERS)
+        except KeyError as exc:
+            what = "is missing" if key not in texts else f"names an unknown placeholder {exc}"
+            raise UserError(f"{path}: not a valid plan-facts file (messages.{key} {what})") from None
+        except (IndexError, ValueError, AttributeError, TypeError) as exc:
+            raise UserError(f"{path}: not a valid plan-facts file (messages.{key}: {exc})") from None
     return PlanFacts(tags=tags, vc_from=vc_from, cross_major=cross, messages=messages)
+
+
+# The log lines `decide` quotes, and the placeholders they may use (facts.toml [messages]).
+MESSAGE_KEYS = (
+    "tag_mismatch_8",
+    "tag_mismatch_later",
+    "legacy_plan_in_8",
+    "same_tag_other_build",
+    "not_a_plan_8",
+    "not_a_plan_later",
+    "ptrt_plan_later",
+)
+_PLACEHOLDERS = {"runtime_tag": 0, "plan_tag": 0, "runtime_build": "", "plan_build": "", "first_u32": 0}
 
 
 def runtime_parts(text: str) -> tuple[int, ...] | None:

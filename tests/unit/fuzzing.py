@@ -114,3 +114,20 @@ def toml_text(doc: Any) -> str:
     if not isinstance(doc, dict):
         return f"value = {_toml_value(doc)}\n"
     return "".join(f"{json.dumps(str(k))} = {_toml_value(v)}\n" for k, v in doc.items())
+
+
+@st.composite
+def damaged(draw: st.DrawFn, data: bytes) -> bytes:
+    """`data` with one damage: replaced by random bytes, bytes inserted or written over, a flipped bit, a cut."""
+    action = draw(st.sampled_from(["random", "insert", "overwrite", "flip", "cut"]))
+    at = draw(st.integers(0, len(data)))
+    if action == "random":
+        return draw(st.binary(max_size=600))
+    if action == "insert":
+        return data[:at] + draw(st.binary(min_size=1, max_size=64)) + data[at:]
+    if action == "overwrite":
+        junk = draw(st.binary(min_size=1, max_size=64))
+        return data[:at] + junk + data[at + len(junk) :]
+    if action == "flip" and at < len(data):
+        return data[:at] + bytes([data[at] ^ (1 << draw(st.integers(0, 7)))]) + data[at + 1 :]
+    return data[:at]

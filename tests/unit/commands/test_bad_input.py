@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from matrix.cli import main
+from tests.unit.models.test_readers_fuzz import SCRFD_OUTPUTS, _scrfd_onnx
 from tests.unit.report.sample_runs import three_release_run, write_run
 
 NON_UTF8 = b"\xff\xfe\x00schema = \xc3\x28 1\n\x80\x81\n"
@@ -52,6 +53,11 @@ COMMANDS: list[tuple[str, str, Argv]] = [
         "models detect --weights pth",
         "w.pth",
         lambda f, run, tmp: ["models", "detect", "--model", "retinaface-mnet", "--weights", str(f), str(f)],
+    ),
+    (
+        "models detect --weights onnx",
+        "w.onnx",
+        lambda f, run, tmp: ["models", "detect", "--model", "scrfd-500m", "--weights", str(f), str(f)],
     ),
     (
         "quantize --weights wts",
@@ -114,3 +120,27 @@ def test_inspect_names_what_a_non_plan_is(content: str, tmp_path: Path, capsys: 
     captured = capsys.readouterr()
     assert captured.err == ""
     assert "not a TensorRT plan" in captured.out.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "outputs", "said"),
+    [
+        ([1, 3], SCRFD_OUTPUTS, "expected one input of shape [1, 3, H, W]"),
+        (None, SCRFD_OUTPUTS, "no input"),
+        ([1, 3, 32, 32], [*SCRFD_OUTPUTS[:8], ("kps_32", [])], "output kps_32 is a scalar"),
+    ],
+    ids=["2-D input", "no input", "scalar output"],
+)
+def test_an_onnx_model_of_another_shape_is_one_line(
+    input_shape: list[int | str] | None,
+    outputs: list[tuple[str, list[int | str]]],
+    said: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Valid ONNX that is no SCRFD model: an IndexError traceback before (found by fuzzing)."""
+    model = tmp_path / "scrfd.onnx"
+    model.write_bytes(_scrfd_onnx(input_shape, outputs))
+    assert main(["models", "detect", "--model", "scrfd-500m", "--weights", str(model), str(model)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(model) in lines[0] and said in lines[0], lines

@@ -30,8 +30,14 @@ def test_load_ignores_missing_broken_and_foreign_files(tmp_path: Path) -> None:
     assert image_bom.load("sha256:abc", tmp_path) is None
     path.write_text(json.dumps({"schema": "something else"}), encoding="utf-8")
     assert image_bom.load("sha256:abc", tmp_path) is None
+    path.write_bytes(b"\xff\xfe{")
+    assert image_bom.load("sha256:abc", tmp_path) is None
+    # a record with no usable bill of materials is damaged too (`ensure` would hand it to `summary`)
     path.write_text(json.dumps({"schema": image_bom.SCHEMA, "release": "trt86"}), encoding="utf-8")
-    assert image_bom.load("sha256:abc", tmp_path) == {"schema": image_bom.SCHEMA, "release": "trt86"}
+    assert image_bom.load("sha256:abc", tmp_path) is None
+    record = {"schema": image_bom.SCHEMA, "release": "trt86", "bom": image_bom._failed_probe("exit status 1")}
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert image_bom.load("sha256:abc", tmp_path) == record
 
 
 def test_a_failed_probe_guesses_nothing() -> None:
