@@ -19,6 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+pytest.importorskip("onnx", reason="qdq.toml and a user's ONNX model are read on the host only")
+
 from matrix.errors import UserError
 from matrix.models import compare, pth, quantize, reference, registry, wts
 from tests.unit.fuzzing import FUZZ, damaged, mutated, toml_text
