@@ -412,7 +412,10 @@ def _scenarios(kept: Sequence[CellResult]) -> dict[str, selftest.Scenario]:
     scenarios = selftest.load().scenarios
     out = {}
     for r in double:
-        found = next((s for s in scenarios if s.explains(r)), None)
+        # the scenario the run injected first (two can show one symptom on one cell), then any that explains it
+        injected = set(str(r.bom.get("tensorrt_double_faults") or "").split(","))
+        ranked = [s for s in scenarios if s.name in injected] + [s for s in scenarios if s.name not in injected]
+        found = next((s for s in ranked if s.explains(r)), None)
         if found is not None:
             out[r.cell_id] = found
     return out

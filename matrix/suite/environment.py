@@ -34,6 +34,8 @@ class Environment:
     # The version a test double of TensorRT says it behaves as (tensorrt.__trt_matrix_double__, see
     # tests/double/); None for real TensorRT. A record made with a double is never a result.
     tensorrt_double: str | None = None
+    # The documented failures the double was asked to show (its scenario names); None for real TensorRT.
+    tensorrt_double_faults: list[str] | None = None
 
     def not_runnable(self, needs: str) -> str | None:
         """None if a cell that needs `needs` ("tensorrt", "gpu", "host", "nothing") can run here."""
@@ -86,6 +88,8 @@ def _probe_here() -> dict[str, Any]:
             out["tensorrt_version"] = str(getattr(trt, "__version__", "")) or None
             double = getattr(trt, "__trt_matrix_double__", None)
             out["tensorrt_double"] = str(double) if double else None
+            faults = getattr(trt, "__trt_matrix_double_faults__", None) if double else None
+            out["tensorrt_double_faults"] = [str(f) for f in faults] if faults is not None else None
             out["tensorrt_error"] = None if out["tensorrt_version"] else "tensorrt has no __version__"
     except Exception as exc:  # ImportError, OSError from the loader, anything the bindings raise
         out["tensorrt_version"] = None

@@ -190,6 +190,8 @@ class MatrixSession:
             }
             if self.env.tensorrt_double:  # the TensorRT double's marker: its records are never results
                 self._bom["tensorrt_double"] = self.env.tensorrt_double
+                if self.env.tensorrt_double_faults:  # the scenarios injected (--inject), by name
+                    self._bom["tensorrt_double_faults"] = ",".join(self.env.tensorrt_double_faults)
         return self._bom
 
 

@@ -37,6 +37,9 @@ def _pick() -> dict[str, Any]:
 
 _SNAPSHOT = _pick()
 __trt_matrix_double__: str = _SNAPSHOT["release"]
+# The documented failures this process shows (TRT_MATRIX_DOUBLE_FAULTS, tests/double/faults.py): the environment
+# probe records them with the double's version, so a report names the injected scenario, not a look-alike.
+__trt_matrix_double_faults__: tuple[str, ...] = tuple(sorted(__import__("faults").active()))
 __version__: str = _SNAPSHOT["tensorrt_version"]
 INFERRED = _SNAPSHOT["inferred"]
 _NAMES: dict[str, str] = _SNAPSHOT["names"]
