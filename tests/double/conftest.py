@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,27 @@ def artifacts_with(models: Path, folder: Path) -> Path:
     return folder
 
 
-def run_cell(cell_id: str, version: str, artifacts: Path, faults: tuple[str, ...] = (), timeout: float = 300) -> Any:
-    """One cell through the worker in a child process (isolate.py), on the double of `version`."""
+MAKE_MISSING = "make is not installed: the decode plugin is built with its Makefile (apt-get install make)"
+
+
+def needs_make() -> None:
+    """Skips a test that builds the decode plugin where make is absent (a fresh Debian machine has none; the
+    self-test image installs it); the product then records the plugin cells as skip, which
+    test_int8_checks.test_without_make_the_plugin_cells_skip_saying_why holds it to."""
+    if shutil.which("make") is None:
+        pytest.skip(MAKE_MISSING)
+
+
+def run_cell(
+    cell_id: str,
+    version: str,
+    artifacts: Path,
+    faults: tuple[str, ...] = (),
+    timeout: float = 300,
+    path: str | None = None,
+) -> Any:
+    """One cell through the worker in a child process (isolate.py), on the double of `version`; `path`
+    replaces the PATH the double's bin/ is put in front of (default: this process's)."""
     from matrix.models import tomlload
     from matrix.run import selftest
     from matrix.suite import isolate
@@ -53,7 +73,11 @@ def run_cell(cell_id: str, version: str, artifacts: Path, faults: tuple[str, ...
     env.pop(activation.faults_variable, None)
     env.update(
         activation.environment(
-            tensorrt=version, repo_root=str(ROOT), base_path=env.get("PATH", ""), base_pythonpath="", faults=faults
+            tensorrt=version,
+            repo_root=str(ROOT),
+            base_path=env.get("PATH", "") if path is None else path,
+            base_pythonpath="",
+            faults=faults,
         )
     )
     scratch = artifacts / "scratch" / cell_id.replace(":", "_").replace(">", "_")

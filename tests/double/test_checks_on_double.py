@@ -70,7 +70,9 @@ def test_phase_one_checks_reach_their_outcome(matrix: Any, release: str) -> None
     )
     for variant in ("cpp-right", "cpp-builder-first", "cpp-runtime-first"):
         record = records[f"destroy-order:{release}>{release}:-:fp32:{variant}"]
-        assert record["status"] == "skip" and "NvInfer.h" in record["reason"]  # no compiler or headers here
+        # no TensorRT headers here (with g++), or no compiler at all (a fresh machine): a skip that says which
+        assert record["status"] == "skip", (record["cell_id"], record["reason"])
+        assert "NvInfer.h" in record["reason"] or "no C++ compiler" in record["reason"], record["reason"]
 
 
 def test_the_grid_follows_the_documented_loading_rules(matrix: Any) -> None:

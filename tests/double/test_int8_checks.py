@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.double.conftest import artifacts_with, run_cell
+from tests.double.conftest import artifacts_with, needs_make, run_cell
 
 M = "retinaface-mnet"
 CELLS = (  # in run order: phase 2 (int8-cache) reads the entropy2 cache trt86 left
@@ -78,6 +78,7 @@ def test_qdq_runs_its_own_quantization(outcomes: dict[str, Any], cell_id: str) -
 def test_decode_plugin_cells_build_and_run_the_plugin(outcomes: dict[str, Any], cell_id: str) -> None:
     """The plugin 'compiled' by the double's nvcc, registered once loaded, run in the calibrated engine;
     pinned to FP32, the inspector shows the plugin layer in FP32 (judge checks the pin)."""
+    needs_make()
     outcome = _get(outcomes, cell_id)
     assert outcome.status == "pass", (outcome.reason, [x.text for x in outcome.log][-6:])
     m = outcome.measurements
@@ -85,6 +86,17 @@ def test_decode_plugin_cells_build_and_run_the_plugin(outcomes: dict[str, Any], 
     assert m["layers"]["by_precision"].get("int8", 0) > 0, m["layers"]
     assert m["detection"]["images"] > 0
     assert m["pinned_fp32"] == (["decode_plugin"] if cell_id.endswith("-fp32") else [])
+
+
+def test_without_make_the_plugin_cells_skip_saying_why(exported: Path, tmp_path: Path) -> None:
+    """A machine without make (PATH holding only the double's bin/): the cell is skipped and says what is
+    missing; never a pass, never an infrastructure error."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    artifacts = artifacts_with(exported, tmp_path / "artifacts")
+    outcome = run_cell(f"int8:trt86>trt86:{M}:int8:decode-plugin", "8.6.1", artifacts, path=str(bare))
+    assert outcome.status == "skip", (outcome.status, outcome.reason)
+    assert "make not found" in outcome.reason and "decode plugin" in outcome.reason, outcome.reason
 
 
 def test_another_release_accepts_the_8_6_cache(outcomes: dict[str, Any]) -> None:

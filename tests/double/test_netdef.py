@@ -16,7 +16,7 @@ import pytest
 from matrix.models import tomlload
 from matrix.run import selftest
 
-from tests.double.conftest import DOUBLE, ROOT, artifacts_with, run_cell
+from tests.double.conftest import DOUBLE, ROOT, artifacts_with, needs_make, run_cell
 
 RELEASES = ("8.6.1", "10.8.0.43", "11.4.0.106")
 
@@ -45,6 +45,7 @@ def test_netdef_engine_matches_onnx_runtime(version: str, exported: Path) -> Non
 
 
 def test_decode_plugin_detects_what_postprocess_decodes(exported: Path) -> None:
+    needs_make()
     got = probe("8.6.1", exported, "retinaface-mnet", "plugin")
     assert got["library"] == "libtrtm_retinaface_decode.so"
     assert got["creator"] == ["RetinaFaceDecode_TRTM", "1"]
