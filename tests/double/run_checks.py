@@ -20,13 +20,15 @@ def main() -> None:
     out = {}
     for cell in sys.argv[2:]:
         release = cell.split(":")[1].split(">")[1]
+        scratch = artifacts / "scratch" / cell.replace(":", "_").replace(">", "_")  # the plugin gives a fresh one too
+        scratch.mkdir(parents=True, exist_ok=True)
         spec = {
             "target": TARGETS[cell.split(":")[0]],  # as the plugin resolves it (destroy-order: destroy_order)
             "context": {
                 "cell": cell,
                 "release": release,
                 "artifacts": str(artifacts),
-                "scratch": str(artifacts / "scratch"),
+                "scratch": str(scratch),
             },
         }
         out[cell] = worker.run(spec).to_json()

@@ -43,6 +43,7 @@ LIB_DIRS = (
     "/opt/tensorrt/lib",
     "/workspace/tensorrt/lib",
 )
+CUDA_INCLUDE_DIRS = ("/usr/local/cuda/include", "/usr/local/cuda-*/include")  # globs, in order
 COMPILE_TIMEOUT_S = 300
 PROBE_TIMEOUT_S = 600
 
@@ -151,7 +152,9 @@ def _compile(ctx: CheckContext) -> Path:
     include = _find(["NvInfer.h"], list(INCLUDE_DIRS))
     if include is None:
         raise Skip("TensorRT C++ headers (NvInfer.h) not found in this image; pip-installed TensorRT ships none")
-    cuda_include = _find(["cuda_runtime_api.h"], ["/usr/local/cuda/include", *glob.glob("/usr/local/cuda-*/include")])
+    cuda_include = _find(
+        ["cuda_runtime_api.h"], [d for pattern in CUDA_INCLUDE_DIRS for d in sorted(glob.glob(pattern))]
+    )
     if cuda_include is None:
         raise Skip("CUDA headers (cuda_runtime_api.h) not found in this image")
     libdir = _find(["libnvinfer.so", "libnvinfer.so.*"], list(LIB_DIRS))

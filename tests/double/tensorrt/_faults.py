@@ -11,8 +11,9 @@ shows its fault's documented symptom with the documented text, and otherwise doe
 - `wrong_context`: thread-no-context (section 3, NVIDIA/TensorRT#4191): an enqueue from a thread whose
   current CUDA context is not the one the engine was deserialized in logs `invalid resource handle`,
   returns False and writes no output;
-- retinaface-int8-scales (section 2, tensorrtx#1456) is not modelled yet: it needs the network-definition
-  API with a plugin layer, and the decode-plugin cells skip without a compiled plugin anyway;
+- retinaface-int8-scales (section 2, tensorrtx#1456) is shown by _plugins.check_build: an INT8 build of a
+  network holding the decode plugin (unless it is pinned to FP32 and the constraints obeyed) logs the
+  `scales.size() == 1` assertion and returns None;
 - `out_of_memory`: oom (CUDA runtime API, cudaErrorMemoryAllocation): a build logs
   `Error Code 1: Cuda Runtime (out of memory)` and returns None;
 - `execute_v2_entry`: crash (a real SIGSEGV: a read at address 0) and hang (sleeps until killed) when
