@@ -3,8 +3,9 @@ whether each PLAN will load with each of them (the work is matrix.offline.doctor
 
 Contract: exit 0 when everything found is consistent (also when no TensorRT is found and no PLAN is
 given), 1 when a problem was found (releases that disagree, a plan some installation refuses, a broken
-link, a PLAN and nothing to load it with), 2 on bad input (a PLAN that cannot be read; the others are
-still reported). `--json` prints one object: installations, plans, problems, fixes, consistent, machine.
+link, a PLAN and nothing to load it with), 2 on bad input (a PLAN that cannot be read, or is no plan: a
+Git LFS pointer, an ONNX model; the others are still reported). `--json` prints one object:
+installations, plans, problems, fixes, consistent, machine.
 """
 
 from __future__ import annotations

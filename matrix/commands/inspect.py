@@ -1,9 +1,12 @@
 """`trt-matrix inspect FILE...`: what a plan file is, who built it, and which release would load it.
 
-Contract: every file is reported, good or bad. A bad file (missing, a directory, empty, truncated,
-corrupted) gives one line `trt-matrix: error: FILE: problem` on stderr and the command exits 2 after
-reporting the others. `--json` prints a list with one object per file (`file`, `kind`, `magic`,
-`builder_version`, `serialization_tag`, `sections`, `platform`, `verdicts`, ...; bad files carry `error`).
+Contract: every file is reported, good or bad. A file that cannot be read as a plan (missing, a directory,
+empty, truncated, corrupted) gives one line `trt-matrix: error: FILE: problem` on stderr; a file that reads
+but is no plan (a Git LFS pointer, an ONNX model, anything else) is reported in full (what it is, what
+each release's TensorRT would log given it) and also gets that line, saying what to do. The command exits
+2 when any file was not a plan, after reporting all of them; 0 when every file is one. `--json` prints a
+list with one object per file (`file`, `kind`, `magic`, `builder_version`, `serialization_tag`, `sections`,
+`platform`, `verdicts`, ...; files that cannot be read carry `error`).
 Reading and verdicts are `matrix.plans` (identify, will_load) against each catalogue release.
 """
 
@@ -24,7 +27,8 @@ def register(sub: Any) -> None:
         description="Read each plan file's header without TensorRT or a GPU: the TensorRT build that "
         "made it, its serialization tag, the ftrt sections and platform id. Recognises Git LFS pointers "
         "and plans wrapped in tool metadata. Then says, for each release in the catalogue, whether its "
-        "runtime would load the plan, and why.",
+        "runtime would load the plan, and why. Exit status: 0 when every file is a plan, 2 when any "
+        "is not (unreadable, corrupted, a Git LFS pointer, not a plan), after reporting all of them.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="plan files (.engine, .plan, .trt)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
@@ -81,6 +85,7 @@ def _human(path: str, found: Any, verdicts: list[tuple[str, Any]]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from matrix import catalogue, plans
+    from matrix.plans import rules
 
     releases = catalogue.load(args.catalogue).releases
     records: list[dict[str, Any]] = []
@@ -94,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"trt-matrix: error: {path}: {exc}", file=sys.stderr)
             records.append({"file": path, "kind": None, "error": str(exc)})
             continue
+        problem = rules.not_a_plan(info.header)
         verdicts = [(r.id, plans.will_load(info, r.tensorrt)) for r in releases]
         if args.json:
             record: dict[str, Any] = {"file": path, **info.to_json()}
@@ -104,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
                 print()
             print("\n".join(_human(path, info, verdicts)))
             printed = True
+        if problem:
+            bad += 1
+            print(f"trt-matrix: error: {path}: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(records, indent=2))
     return 2 if bad else 0

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from matrix import plans
 from matrix.offline import elf
+from matrix.plans import rules
 from matrix.suite import bom
 from matrix.suite.standin_probe import MARKER_SYMBOL
 
@@ -437,8 +438,11 @@ def examine(plan_paths: Sequence[str], scope: Scope) -> Report:
         verdicts = tuple(
             (i.path, plans.will_load(info, i.version)) for i in installations if i.version and _release(i.version)
         )
-        check = PlanCheck(path, info.builder_version, info.kind, None, verdicts)
+        not_a_plan = rules.not_a_plan(info.header)  # bad input, reported as such (exit 2), not a problem found
+        check = PlanCheck(path, info.builder_version, info.kind, not_a_plan, verdicts)
         checks.append(check)
+        if not_a_plan is not None:
+            continue
         if not verdicts:
             problems.append(f"{path}: no TensorRT installation with a known version here to load it")
         for inst_path, verdict in verdicts:
@@ -466,7 +470,7 @@ def render(report: Report) -> list[str]:
         lines.append(f"GPU: {gpu}; CUDA runtime: {machine.get('cuda_runtime') or 'none found'}")
     for check in report.plans:
         if check.error is not None:
-            lines.append(f"{check.file}: cannot read: {check.error}")
+            lines.append(f"{check.file}: {'cannot read: ' if check.kind is None else ''}{check.error}")
             continue
         lines.append(f"{check.file}: {check.kind}, built by {check.builder_version or 'an unreadable version'}")
         for path, v in check.verdicts:
@@ -474,7 +478,13 @@ def render(report: Report) -> list[str]:
             lines.append(f"  {word:<12} {v.runtime:<12} {path}: {v.reason}")
             if v.loads is False and v.log_line:
                 lines.append(f"  {'':<12} {'':<12} TensorRT logs: {v.log_line}")
-    lines.append("Problems:" if report.problems else "Verdict: consistent")
+    unchecked = sum(1 for p in report.plans if p.error is not None)
+    if report.problems:
+        lines.append("Problems:")
+    elif unchecked:
+        lines.append(f"Verdict: no problem found, but {unchecked} PLAN file(s) could not be checked (above)")
+    else:
+        lines.append("Verdict: consistent")
     lines += [f"  - {p}" for p in report.problems]
     if report.fixes:
         lines.append("Fixes:")

@@ -223,6 +223,20 @@ def _plan_decision(plan: planfile.PlanFile, runtime: tuple[int, ...], runtime_te
     return _make("refused", f"{prefix}; across majors only {pairs} are supported", log)
 
 
+def not_a_plan(plan: planfile.PlanFile) -> str | None:
+    """For a file that is no plan (a Git LFS pointer, anything else): what it is and what to do, one line;
+    None for a plan, wrapped or not."""
+    if plan.kind in (planfile.KIND_PLAN, planfile.KIND_WRAPPED):
+        return None
+    if plan.kind == planfile.KIND_LFS and plan.lfs is not None:
+        size = f"{plan.lfs.size}-byte " if plan.lfs.size is not None else ""
+        return f"a Git LFS pointer to a {size}file, not the plan: run `git lfs pull` and inspect again"
+    return (
+        f"not a TensorRT plan: {plan.looks_like}; give the file TensorRT serialized (the bytes of "
+        "build_serialized_network, or trtexec --saveEngine)"
+    )
+
+
 def decide(plan: planfile.PlanFile, runtime: tuple[int, ...], runtime_text: str, facts: PlanFacts) -> Decision:
     """The decision for an inspected file and a runtime given as (major, minor[, patch[, build]])."""
     if plan.kind == planfile.KIND_PLAN:
@@ -236,12 +250,8 @@ def decide(plan: planfile.PlanFile, runtime: tuple[int, ...], runtime_text: str,
             f"{plan.wrapper.plan_offset} bytes: "
             f"{inner.status}: {inner.reason}"
         )
-    elif plan.kind == planfile.KIND_LFS:
-        assert plan.lfs is not None
-        size = f"{plan.lfs.size}-byte " if plan.lfs.size is not None else ""
-        reason = f"a Git LFS pointer to a {size}file, not the plan: run `git lfs pull` and inspect again"
     else:
-        reason = f"not a TensorRT plan: {plan.looks_like}"
+        reason = not_a_plan(plan) or ""
     first = int.from_bytes(plan.first_bytes[:4].ljust(4, b"\0"), "little")
     log = facts.log("not_a_plan_8") if runtime[0] <= 8 else facts.log("not_a_plan_later", first_u32=first)
     return _make("refused", reason, log)

@@ -112,14 +112,17 @@ def test_bad_file_is_one_line_and_exit_2(
 
 @pytest.mark.parametrize("content", list(CONTENTS), ids=list(CONTENTS))
 def test_inspect_names_what_a_non_plan_is(content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`inspect` exists to say what a file is: a file that is no plan is an answer ("not a TensorRT plan:
-    ..."), exit 0, like an LFS pointer; only an unreadable file is an error (tests/unit/commands/test_inspect.py)."""
+    """`inspect` says what a file that is no plan is ("not a TensorRT plan: ...", and what each release
+    would log given it), and exits 2 with one line on stderr saying what to give it instead."""
     bad = tmp_path / "model.plan"
     bad.write_bytes(CONTENTS[content])
-    assert main(["inspect", str(bad)]) == 0
+    assert main(["inspect", str(bad)]) == 2
     captured = capsys.readouterr()
-    assert captured.err == ""
     assert "not a TensorRT plan" in captured.out.splitlines()[1]
+    assert "if refused, TensorRT logs:" in captured.out
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"trt-matrix: error: {bad}: not a TensorRT plan: "), lines
+    assert "give the file TensorRT serialized" in lines[0]
 
 
 @pytest.mark.parametrize(

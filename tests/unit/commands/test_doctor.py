@@ -118,6 +118,23 @@ def test_unreadable_files_and_broken_links_give_no_traceback(
     assert broken["version"] == "7.1.3" and any("unreadable ELF file" in n for n in broken["notes"])
 
 
+def test_an_lfs_pointer_or_an_onnx_file_as_plan_is_bad_input_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _machine(tmp_path, monkeypatch)
+    lfs, onnx = tmp_path / "model.engine", tmp_path / "model.onnx"
+    lfs.write_bytes(syn.lfs_pointer())
+    onnx.write_bytes(b"\x08\x07\x12\x07pytorch" + b"\0" * 32)
+    code = main(["doctor", "--no-system", str(lfs), str(onnx)])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out
+    errors = captured.err.strip().splitlines()
+    assert errors[0].startswith(f"trt-matrix: error: {lfs}: a Git LFS pointer") and "git lfs pull" in errors[0]
+    assert errors[1].startswith(f"trt-matrix: error: {onnx}: not a TensorRT plan: ") and "--saveEngine" in errors[1]
+    assert "could not be checked" in captured.out or "Problems:" in captured.out
+    assert not any(str(lfs) in line and "will not load" in line for line in captured.out.splitlines())
+
+
 def test_a_crashing_interpreter_probe_is_a_problem_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

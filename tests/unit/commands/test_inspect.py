@@ -31,8 +31,16 @@ def test_json_has_one_object_per_file_with_the_documented_keys(
     wrapped.write_bytes(syn.wrapped({"task": "detect"}, _plan(tmp_path).read_bytes()))
     other = tmp_path / "model.onnx"
     other.write_bytes(b"\x08\x07\x12\x07pytorch" + b"\0" * 32)
-    assert main(["inspect", "--json", str(_plan(tmp_path)), str(lfs), str(wrapped), str(other)]) == 0
-    out = json.loads(capsys.readouterr().out)
+    assert main(["inspect", "--json", str(_plan(tmp_path)), str(lfs), str(wrapped), str(other)]) == 2
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)  # every file reported, the two that are no plan too
+    errors = captured.err.strip().splitlines()
+    assert errors == [
+        f"trt-matrix: error: {lfs}: a Git LFS pointer to a {out[1]['lfs']['size']}-byte file, not the plan: "
+        "run `git lfs pull` and inspect again",
+        f"trt-matrix: error: {other}: not a TensorRT plan: {out[3]['looks_like']}; give the file TensorRT "
+        "serialized (the bytes of build_serialized_network, or trtexec --saveEngine)",
+    ]
     assert [o["kind"] for o in out] == ["plan", "lfs-pointer", "wrapped-plan", "not-a-plan"]
     for obj in out:
         assert set(obj) >= KEYS
