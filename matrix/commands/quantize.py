@@ -95,6 +95,7 @@ def _command(args: argparse.Namespace) -> str:
 def _sweep(args: argparse.Namespace, calib: list[Path] | None, evals: list[Path] | None) -> int:
     from matrix.models import quantize, quantize_sweep
 
+    previous = _previous_record(args.record)  # before the sweep: a bad file stops it before minutes of work
     count = args.calib_count or quantize.load_settings().calib_samples
     rows = quantize_sweep.sweep(
         args.model, args.weights, calib, evals, count, say=lambda m: print(m, file=sys.stderr, flush=True)
@@ -103,14 +104,34 @@ def _sweep(args: argparse.Namespace, calib: list[Path] | None, evals: list[Path]
     print(json.dumps({"rows": rows, "best": best["candidate"]}, indent=2))
     key = (args.model, rows[0]["weights"])
     if args.record is not None:
-        from matrix.models import tomlload
-
-        kept: list[dict[str, Any]] = []
-        commands: list[str] = []
-        if args.record.is_file():
-            old = tomlload.load(args.record)
-            mine = _command(args)
-            kept = [r for r in old.get("measurement", []) if (r.get("model"), r.get("weights")) != key]
-            commands = [c for c in old.get("measured", {}).get("commands", []) if c != mine]
-        quantize_sweep.record(args.record, kept + rows, [*commands, _command(args)], quantize.versions())
+        old_rows, old_commands = previous
+        mine = _command(args)
+        kept = [r for r in old_rows if (r.get("model"), r.get("weights")) != key]
+        commands = [c for c in old_commands if c != mine]
+        quantize_sweep.record(args.record, kept + rows, [*commands, mine], quantize.versions())
     return 0
+
+
+def _previous_record(path: Path | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The measurements and commands an existing --record file holds (none when there is no file), checked
+    for the shape `quantize_sweep.record` writes; a file of another shape is a UserError naming it."""
+    if path is None:
+        return [], []
+    if not path.parent.is_dir():
+        raise UserError(f"--record {path}: the folder {path.parent} does not exist")
+    if not path.exists():
+        return [], []
+    from matrix.models import tomlload
+
+    try:
+        old = tomlload.load(path)
+    except ValueError as exc:
+        raise UserError(f"--record {exc}; give the generated qdq.toml, or a new file name") from None
+    rows = old.get("measurement", [])
+    commands = old.get("measured", {}).get("commands", []) if isinstance(old.get("measured", {}), dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows) or not isinstance(commands, list):
+        raise UserError(
+            f"--record {path}: not a file `quantize --sweep --record` wrote ([[measurement]] tables and "
+            "[measured] commands expected); give the generated qdq.toml, or a new file name"
+        )
+    return rows, [str(c) for c in commands]

@@ -63,6 +63,38 @@ def test_an_empty_photo_folder_and_a_file_as_out_are_refused(
     assert code == 2 and "exists and is not a folder" in err
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("measurement = [", "--record {path}: "),  # not TOML
+        ("measurement = 3\n", "not a file `quantize --sweep --record` wrote"),
+        ("[measured]\ncommands = 'one'\n", "not a file `quantize --sweep --record` wrote"),
+        (None, "the folder {path.parent} does not exist"),
+    ],
+)
+def test_a_bad_record_file_is_refused_before_the_sweep_runs(
+    content: str | None,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from matrix.models import quantize_sweep
+
+    def no_sweep(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the sweep ran although --record was bad")
+
+    monkeypatch.setattr(quantize_sweep, "sweep", no_sweep)
+    path = tmp_path / "qdq.toml" if content is not None else tmp_path / "missing" / "qdq.toml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "--model", "scrfd-500m", "--sweep", "--record", str(path), "--out", str(tmp_path))
+    assert code == 2, err
+    assert err.startswith("trt-matrix: error: ") and message.format(path=path) in err and err.count("\n") == 1, err
+    if content is not None:
+        assert path.read_text(encoding="utf-8") == content  # left as it was
+
+
 def test_sweep_records_its_rows_below_the_marker(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
