@@ -2,10 +2,11 @@
 
 Contract: `load(dirs)` reads every `*.jsonl` below the given directories, validates each record
 against `matrix/suite/cell.schema.json` (jsonschema) and returns them; a bad file is a `UserError`
-naming file and line. The torn-line rule: a last line without its newline that is not a whole record
-(a run killed mid-write) is a warning naming file and line, passed to `warn` (stderr by default), and
-that cell is missing, so `--resume` runs it again; any other bad line, torn ones in the middle too, is
-a `UserError`. `merge(groups)` combines results from several machines: the same record twice
+naming file and line. Lines are read by `matrix.suite.resultfile.read` (the one reader, also in the
+images): a last line without its newline that is not a whole record (a run killed mid-write) is a
+warning naming file and line, passed to `warn` (stderr by default), and that cell is missing, so
+`--resume` runs it again; any other bad line, torn ones in the middle too, is a `UserError`.
+`merge(groups)` combines results from several machines: the same record twice
 is kept once (merging is idempotent); two different outcomes for one cell are returned as
 conflicts, never silently resolved.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 
 from matrix.errors import UserError
+from matrix.suite import resultfile
 from matrix.suite.schema import CellResult, load_schema
 
 # Fields that differ between two runs of the same cell without the outcome differing.
@@ -74,63 +75,12 @@ def warn_stderr(message: str) -> None:
 
 
 def read_file(path: Path, warn: Callable[[str], None] = warn_stderr) -> list[CellResult]:
-    """The records of one JSONL results file, schema-checked, in file order (the torn-line rule above)."""
+    """The records of one JSONL results file, schema-checked with jsonschema, in file order (the torn-line
+    rule of matrix.suite.resultfile, the one reader); a bad file is a UserError naming file and line."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read it ({exc.strerror or exc}); expected a results file") from None
-    lines = data.split(b"\n")
-    torn_tail = not data.endswith(b"\n")
-    out: list[CellResult] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        problem = _line_problem(raw)
-        if isinstance(problem, CellResult):
-            out.append(problem)
-            continue
-        if torn_tail and number == len(lines) and problem[1]:
-            warn(
-                f"{path}:{number}: the last line is torn ({problem[0]}), as a run killed while writing leaves it; "
-                "that cell is left out, and 'trt-matrix run --resume' runs it again"
-            )
-            continue
-        hint = (
-            "only the last line may be torn (a killed run); this file was damaged or edited: restore it, "
-            "or delete the line and run 'trt-matrix run --resume'"
-            if problem[1]
-            else "the file is not a trt-matrix results file, or it was edited by hand"
-        )
-        raise UserError(f"{path}:{number}: {problem[0]}; {hint}")
-    return out
-
-
-def _line_problem(raw: bytes) -> CellResult | tuple[str, bool]:
-    """The record on one line, or (what is wrong, whether a torn write explains it).
-
-    A torn write leaves the start of a record: `{` and then text cut anywhere, even inside a UTF-8
-    character; a line that does not start so was not torn but damaged.
-    """
-    starts = raw.startswith(b"{")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        cut = exc.end == len(raw) and "unexpected end" in exc.reason
-        return f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})", starts and cut
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"not a JSON record ({exc.msg} at column {exc.colno})", starts
-    except RecursionError:
-        return "not a JSON record (nested too deeply)", False
-    if not isinstance(record, dict):
-        return f"a record must be a JSON object, this is a {type(record).__name__}", False
-    problems = schema_errors(record)
-    if problems:
-        cell = record.get("cell_id")
-        named = f"record {cell!r}: " if isinstance(cell, str) else ""
-        return f"{named}{problems[0]}", False
-    return CellResult.from_json(record)
+        return resultfile.read(path, schema_errors, warn)
+    except resultfile.ResultFileError as exc:
+        raise UserError(str(exc)) from None
 
 
 def load(dirs: Sequence[Path], warn: Callable[[str], None] = warn_stderr) -> list[CellResult]:

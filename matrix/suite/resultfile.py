@@ -1,12 +1,18 @@
-"""Result files: JSON lines, one record per cell, appended and flushed as each cell ends.
+"""Result files: JSON lines, one record per cell, appended and flushed as each cell ends; the one reader
+of them, in the images and on the host.
 
 Contract: `ResultWriter.write()` makes the record durable before it returns (flush + fsync), so a
-killed run keeps every finished cell. `read()` returns the records of a file and tolerates the one
-torn line a kill can leave at the end; any other bad line is an error naming file and line.
-`done_ids()` is what `--resume` skips. A write that fails (a full file system above all) leaves the
-file as it was: the part of the line that reached the disk is cut off again, so the next read and the
-next append see whole records only; a full file system (ENOSPC, EDQUOT) is a `ResultsFull` whose text
-is the one line a user gets. Runs on Python 3.8, standard library only.
+killed run keeps every finished cell. `read(path, validate, warn)` returns the records of a file in file
+order under the torn-line rule: a last line without its newline that starts a record (`{`, then text cut
+anywhere, even inside a UTF-8 character) is what a run killed mid-write leaves; it is passed over, with a
+message to `warn` where one is given, and `--resume` runs that cell again. Any other bad line (a torn one in
+the middle, bytes that are not UTF-8, not JSON, a record `validate` refuses) is a `ResultFileError` naming
+file and line. `validate` is the schema check (the stdlib one of schema.py by default; the host passes
+jsonschema's). `done_ids()` is what `--resume` skips. Reopening a file (`ResultWriter`) cuts a torn last
+line, or completes it with its newline where it holds a whole record, so appends start clean and the
+records `read` counted stay. A write that fails (a full file system above all) leaves the file as it
+was; a full file system (ENOSPC, EDQUOT) is a `ResultsFull` whose text is the one line a user gets. Runs
+on Python 3.8, standard library only.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import errno
 import json
 import os
 from pathlib import Path
-from typing import Union
+from typing import Any, Callable, Dict, List, Union
 
 from matrix.suite.schema import CellResult, dumps, validation_errors
 
 PathLike = Union[str, "os.PathLike[str]"]
+Validate = Callable[[Dict[str, Any]], List[str]]
+Warn = Callable[[str], None]
 
 
 class ResultFileError(Exception):
@@ -64,7 +72,8 @@ class ResultWriter:
         self._repair_tail()
 
     def _repair_tail(self) -> None:
-        # A run killed mid-write leaves a line without its newline: cut it, so that appends start clean.
+        # A run killed mid-write leaves a line without its newline: cut it, so that appends start clean;
+        # a whole record that only lacks the newline (read() counts it) gets the newline instead.
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         with open(self.path, "rb+") as handle:
@@ -72,7 +81,10 @@ class ResultWriter:
             if data.endswith(b"\n"):
                 return
             cut = data.rfind(b"\n") + 1
-            handle.truncate(cut)
+            if isinstance(parse_line(data[cut:]), CellResult):
+                handle.write(b"\n")
+            else:
+                handle.truncate(cut)
 
     def write(self, result: CellResult) -> None:
         problems = validation_errors(result.to_json())
@@ -104,11 +116,38 @@ def _cut(fd: int, size: int) -> None:
         os.ftruncate(fd, size)
 
 
-def read(path: PathLike) -> list[CellResult]:
-    """Records of one file, in file order. A torn last line (no newline) is ignored: it is the record
-    that was being written when the run was killed, and `--resume` runs that cell again. Anything else
-    that is not a record (bad bytes, bad JSON, a record the schema refuses) is a `ResultFileError`
-    naming the file and line."""
+def parse_line(raw: bytes, validate: Validate = validation_errors) -> CellResult | tuple[str, bool]:
+    """The record on one line, or (what is wrong, whether a write cut short explains it): a torn write
+    leaves the start of a record, `{` and then text cut anywhere; a line that does not start so was
+    damaged, not torn."""
+    starts = raw.startswith(b"{")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut = exc.end == len(raw) and "unexpected end" in exc.reason
+        return f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})", starts and cut
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not a JSON record ({exc.msg}: column {exc.colno})", starts
+    except RecursionError:
+        return "not a JSON record (nested too deeply)", False
+    if not isinstance(record, dict):
+        return f"a record must be a JSON object, this is a {type(record).__name__}", False
+    problems = validate(record)
+    cell = record.get("cell_id")
+    named = f"record {cell!r}: " if isinstance(cell, str) else ""
+    if problems:
+        return named + problems[0], False
+    try:
+        return CellResult.from_json(record)
+    except (TypeError, ValueError, KeyError) as exc:
+        return f"{named}not a cell record ({exc})", False
+
+
+def read(path: PathLike, validate: Validate = validation_errors, warn: Warn | None = None) -> list[CellResult]:
+    """Records of one file, in file order, under the torn-line rule of the module contract; a missing
+    file has none."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -122,28 +161,25 @@ def read(path: PathLike) -> list[CellResult]:
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        if torn_tail and number == len(lines):
-            break  # the record being written when the run was killed: it never counted
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ResultFileError(
-                f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                "a results file holds one JSON record per line"
-            ) from None
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ResultFileError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise ResultFileError(f"{path}:{number}: a record must be a JSON object")
-        problems = validation_errors(record)
-        if problems:
-            raise ResultFileError("{}:{}: {}".format(path, number, "; ".join(problems)))
-        try:
-            out.append(CellResult.from_json(record))
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ResultFileError(f"{path}:{number}: not a cell record ({exc})") from None
+        found = parse_line(raw, validate)
+        if isinstance(found, CellResult):
+            out.append(found)
+            continue
+        problem, torn = found
+        if torn_tail and number == len(lines) and torn:
+            if warn is not None:
+                warn(
+                    f"{path}:{number}: the last line is torn ({problem}), as a run killed while writing leaves it; "
+                    "that cell is left out, and 'trt-matrix run --resume' runs it again"
+                )
+            continue
+        hint = (
+            "only the last line may be torn (a killed run); this file was damaged or edited: restore it, "
+            "or delete the line and run 'trt-matrix run --resume'"
+            if torn
+            else "the file is not a trt-matrix results file, or it was edited by hand"
+        )
+        raise ResultFileError(f"{path}:{number}: {problem}; {hint}")
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from matrix.run import results
 from matrix.suite import resultfile
-from matrix.suite.schema import CellResult, LogLine, validation_errors
+from matrix.suite.schema import CellResult, LogLine, dumps, validation_errors
 
 
 def make(
@@ -71,6 +71,32 @@ def test_torn_last_line_is_ignored_and_repaired(tmp_path: Path) -> None:
     resumed.write(make("serialize:trt86>trt86:yolov5s:fp32:onnx"))
     assert len(resultfile.read(path)) == 2
     assert resultfile.done_ids(path) == {make().cell_id, "serialize:trt86>trt86:yolov5s:fp32:onnx"}
+
+
+def test_a_whole_record_missing_only_its_newline_counts_and_is_kept_on_reopen(tmp_path: Path) -> None:
+    """read() counts it (it is whole); reopening the file gives it its newline instead of cutting it, so a
+    resumed run neither loses nor repeats that cell."""
+    path = tmp_path / "trt86.p1.jsonl"
+    resultfile.ResultWriter(path).write(make())
+    whole = make("serialize:trt86>trt86:yolov5s:fp32:onnx")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(dumps(whole))  # killed between the record and its newline
+    assert resultfile.done_ids(path) == {make().cell_id, whole.cell_id}
+    resultfile.ResultWriter(path).write(make("serialize:trt86>trt86:scrfd-500m:fp32:onnx"))
+    assert [r.model for r in resultfile.read(path)] == ["retinaface-mnet", "yolov5s", "scrfd-500m"]
+
+
+def test_a_torn_tail_is_passed_to_warn_and_a_damaged_one_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "trt86.p1.jsonl"
+    resultfile.ResultWriter(path).write(make())
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('{"schema": "trt-matrix.cell/2", "cell_')
+    said: list[str] = []
+    assert len(resultfile.read(path, warn=said.append)) == 1
+    assert len(said) == 1 and said[0].startswith(f"{path}:2: the last line is torn (not a JSON record")
+    path.write_bytes(path.read_bytes().rsplit(b"\n", 1)[0] + b"\nnot a record")  # no newline, yet no record start
+    with pytest.raises(resultfile.ResultFileError, match=r"trt86.p1.jsonl:2: not a JSON record .*not a trt-matrix"):
+        resultfile.read(path, warn=said.append)
 
 
 def test_a_corrupt_middle_line_is_an_error_naming_the_line(tmp_path: Path) -> None:
