@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 from matrix.commands.run import _broken
 from matrix.suite.resultfile import ResultWriter
-from matrix.suite.schema import CellResult, LogLine
+from matrix.suite.schema import CellResult
+from tests.unit.records import cell_record
 
 PLUGIN = "int8:trt86>trt86:retinaface-mnet:int8:decode-plugin"
 SCALES = (
@@ -18,24 +19,8 @@ SCALES = (
 
 
 def record(cell_id: str, status: str, log: tuple[str, ...] = ()) -> CellResult:
-    check, pair, model, precision, variant = cell_id.split(":")
-    producer, consumer = pair.split(">")
-    return CellResult(
-        run_id="st",
-        cell_id=cell_id,
-        check=check,
-        producer=producer,
-        consumer=consumer,
-        model=model,
-        precision=precision,
-        variant=variant,
-        phase=1,
-        tier=2,
-        status=status,
-        reason="" if status == "pass" else "as the double showed it",
-        log=tuple(LogLine("error", x) for x in log),
-        bom={"tensorrt_double": "8.6.1"},
-    )
+    reason = "" if status == "pass" else "as the double showed it"
+    return cell_record(cell_id, status, reason=reason, log=log, run_id="st", bom={"tensorrt_double": "8.6.1"})
 
 
 def summary(tmp: Path, *records: CellResult) -> SimpleNamespace:

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from matrix.suite.expect import Expectation, ExpectationError, apply, apply_all, observed, parse
-from matrix.suite.schema import CellResult, LogLine
+from matrix.suite.schema import CellResult
+from tests.unit.records import cell_record
 
 EXPECTATIONS = Path(__file__).resolve().parents[3] / "matrix" / "expectations.toml"
 
@@ -39,24 +40,8 @@ def entries(*tables: dict[str, Any]) -> list[Expectation]:
 def cell(
     cell_id: str, status: str = "fail", log: tuple[str, ...] = (), reason: str = "", signal: str | None = None
 ) -> CellResult:
-    check, pair, model, precision, variant = cell_id.split(":")
-    producer, consumer = pair.split(">")
-    return CellResult(
-        run_id="r",
-        cell_id=cell_id,
-        check=check,
-        producer=producer,
-        consumer=consumer,
-        model=model,
-        precision=precision,
-        variant=variant,
-        phase=2 if producer != consumer else 1,
-        tier=2,
-        status=status,
-        reason=reason or ("n/a here" if status in ("na", "skip") else ""),
-        signal=signal,
-        log=tuple(LogLine("error", text) for text in log),
-    )
+    reason = reason or ("n/a here" if status in ("na", "skip") else "")
+    return cell_record(cell_id, status, reason=reason, signal=signal, log=log, run_id="r")
 
 
 def with_(**changes: Any) -> dict[str, Any]:

@@ -11,29 +11,14 @@ import pytest
 from matrix.run import results
 from matrix.suite import resultfile
 from matrix.suite.schema import CellResult, LogLine, dumps, validation_errors
+from tests.unit.records import cell_record
 
 
 def make(
     cell_id: str = "serialize:trt86>trt86:retinaface-mnet:fp32:onnx", status: str = "pass", reason: str = ""
 ) -> CellResult:
-    check, pair, model, precision, variant = cell_id.split(":")
-    producer, consumer = pair.split(">")
-    return CellResult(
-        run_id="r1",
-        cell_id=cell_id,
-        check=check,
-        producer=producer,
-        consumer=consumer,
-        model=model,
-        precision=precision,
-        variant=variant,
-        phase=1,
-        tier=2,
-        status=status,
-        reason=reason,
-        api_path=("build_serialized_network",),
-        log=(LogLine("error", "x <b>"),),
-    )
+    log = (LogLine("error", "x <b>"),)
+    return cell_record(cell_id, status, reason=reason, api_path=("build_serialized_network",), log=log)
 
 
 def test_a_written_record_validates_against_the_json_schema() -> None:
