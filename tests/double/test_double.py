@@ -144,6 +144,24 @@ def test_serialize_check_runs_on_the_double(tmp_path: Path, version: str, releas
     assert plan.version_string is not None and plan.version_string.startswith(version)
 
 
+BINDINGS = """
+import json, sys, tensorrt as trt
+engine = trt.Runtime(trt.Logger()).deserialize_cuda_engine(open(sys.argv[1], "rb").read())
+names = [engine.get_binding_name(i) for i in range(engine.num_bindings)]
+print(json.dumps({"tensor_api": hasattr(engine, "num_io_tensors"), "names": names}))
+"""
+
+
+def test_the_8_4_double_names_bindings_without_the_tensor_api(tmp_path: Path) -> None:
+    """8.4 has the binding API only (the tensor-name API came in 8.5): get_binding_name must not lean on
+    get_tensor_name (the six-release self-test failed every 8.4 execute and INT8 cell on it)."""
+    _tiny_model(tmp_path)
+    cell = "serialize:trt84>trt84:retinaface:fp32:onnx"
+    assert run_py("8.4.1", CHECKS, str(tmp_path), cell)[cell]["status"] == "pass"
+    got = run_py("8.4.1", BINDINGS, str(tmp_path / "trt84" / "retinaface-fp32-onnx.plan"))
+    assert got == {"tensor_api": False, "names": ["input", "out"]}
+
+
 def test_environment_probe_records_the_double() -> None:
     code = "import json; from matrix.suite import environment; print(json.dumps(environment._probe_here()))"
     got = run_py("11.4.0.106", code)

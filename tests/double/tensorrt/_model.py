@@ -154,8 +154,17 @@ class ILoggerModel:
 
 class LoggerModel:
     def __init__(self, min_severity: Any = _WARNING) -> None:
-        self.min_severity = _resolve(min_severity)
+        self._min_severity = _resolve(min_severity)
         self.lines: list[Any] = []
+
+    @property
+    def min_severity(self) -> Any:
+        """A read-write property in the bindings (`Logger.min_severity`)."""
+        return self._min_severity
+
+    @min_severity.setter
+    def min_severity(self, value: Any) -> None:
+        self._min_severity = _resolve(value)
 
     def log(self, severity: Any, msg: str) -> None:
         if int(severity) <= int(self.min_severity):
@@ -503,7 +512,8 @@ class ICudaEngineModel(_Owned):
         return len(self._io())
 
     def get_binding_name(self, index: int) -> Any:
-        return self.get_tensor_name(index)
+        io = self._io()  # not through get_tensor_name: 8.4 has the binding API only
+        return io[index][0] if 0 <= index < len(io) else None
 
     def get_binding_index(self, name: str) -> int:
         """-1 for a name that is no binding (ICudaEngine.get_binding_index docs, 8.x)."""
