@@ -128,7 +128,8 @@ def _previous_record(path: Path | None) -> tuple[list[dict[str, Any]], list[str]
     except ValueError as exc:
         raise UserError(f"--record {exc}; give the generated qdq.toml, or a new file name") from None
     rows = old.get("measurement", [])
-    commands = old.get("measured", {}).get("commands", []) if isinstance(old.get("measured", {}), dict) else None
+    measured = old.get("measured", {})
+    commands = measured.get("commands", []) if isinstance(measured, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows) or not isinstance(commands, list):
         raise UserError(
             f"--record {path}: not a file `quantize --sweep --record` wrote ([[measurement]] tables and "
